@@ -1,0 +1,34 @@
+# emflow: `make demo` runs the demo, `make test` runs the tests. Both install what is missing.
+SWIFT ?= swift
+CONFIG ?= release
+VENV := .venv-test
+PYTHON := $(abspath $(VENV))/bin/python
+EMFLOW = .build/$(CONFIG)/emflow
+DEMO_DIR ?= demo-output
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(VENV)/.ready: scripts/requirements-test.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+	touch $@
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+test: deps $(VENV)/.ready
+	EMFLOW_PYTHON=$(PYTHON) $(SWIFT) test -c $(CONFIG) -Xswiftc -enable-testing
+
+demo: build
+	bash scripts/demo.sh $(EMFLOW) $(DEMO_DIR)
+
+bench: build $(VENV)/.ready
+	EMFLOW_PYTHON=$(PYTHON) bash benchmarks/run-storage-bench.sh $(EMFLOW)
+
+clean:
+	rm -rf .build $(VENV) $(DEMO_DIR)

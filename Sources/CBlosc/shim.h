@@ -1,0 +1,4 @@
+#ifndef CBlosc_SHIM_H
+#define CBlosc_SHIM_H
+#include <blosc.h>
+#endif

@@ -1,0 +1,4 @@
+#ifndef CDNNL_SHIM_H
+#define CDNNL_SHIM_H
+#include <dnnl.h>
+#endif
