@@ -106,7 +106,7 @@ struct DefinitionReader {
         let declared = readStages(stagesEntry)
         let ordered = order(declared)
         var stages = describe(ordered, execution: execution)
-        if !stages.contains(where: { StageKinds.named($0.kind)?.schema.isSink == true }) && !declared.isEmpty {
+        if !declared.isEmpty && !declared.contains(where: { StageKinds.named($0.kind)?.schema.isSink == true }) {
             let sinks = StageSchema.all.filter(\.isSink).map(\.kind).joined(separator: ", ")
             diagnostics.error("the pipeline stores nothing: add a stage of kind \(sinks)", at: stagesEntry.location, key: "stages")
         }

@@ -5,10 +5,15 @@ import EMVolume
 ///
 /// Stages dispatch on the type once per block (`apply`), then run a typed loop.
 public enum AnyVolume: Sendable {
+    /// 8-bit unsigned voxels.
     case uint8(Volume<UInt8>)
+    /// 16-bit unsigned voxels.
     case uint16(Volume<UInt16>)
+    /// 32-bit unsigned voxels.
     case uint32(Volume<UInt32>)
+    /// 64-bit unsigned voxels.
     case uint64(Volume<UInt64>)
+    /// 32-bit floating-point voxels.
     case float32(Volume<Float>)
 
     /// Wraps a typed volume.

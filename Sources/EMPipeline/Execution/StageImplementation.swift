@@ -33,9 +33,6 @@ extension StageImplementation {
 
 /// A stage that computes its output block by block.
 public protocol BlockTransform: StageImplementation {
-    /// The element type of the blocks `compute` returns.
-    var outputType: DataType { get }
-
     /// Computes the output over `box` from each input over `inputBox(for: box, input:)`.
     /// Called from several threads at once.
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume

@@ -4,13 +4,19 @@ import Foundation
 
 /// A validated parameter value.
 public enum ParameterValue: Hashable, Sendable, CustomStringConvertible {
+    /// A whole number.
     case integer(Int)
+    /// A real number.
     case number(Double)
+    /// True or false.
     case boolean(Bool)
     /// Free text or a word of a `.choice`.
     case text(String)
+    /// Three integers z, y, x.
     case coordinate(Coordinate)
+    /// A box in voxels.
     case region(Box)
+    /// An element type.
     case dataType(DataType)
     /// The output of another stage, by name.
     case stage(String)

@@ -41,7 +41,7 @@ public struct ComponentsStage: StageKind {
 
 /// Runs the labelling and merge passes in `prepare` and relabels blocks in `compute`.
 final class ComponentLabeller: BlockTransform {
-    let outputType: DataType
+    private let outputType: DataType
     private let connectivity: Connectivity
     private let stageName: String
     private var grid: BlockGrid?
@@ -108,7 +108,6 @@ final class ComponentLabeller: BlockTransform {
         var firstIndex: [[UInt64]] = []
         for id in 0..<grid.count {
             guard let data = FileManager.default.contents(atPath: tables + "/\(id)"), data.count >= 8 else {
-                if grid.block(id: id).writeBox.intersection(region) == nil { counts.append(0); firstIndex.append([]); continue }
                 throw PipelineError.execution("stage '\(stageName)': the label table of block \(id) is missing or damaged in \(tables)")
             }
             let values = data.withUnsafeBytes { Array($0.bindMemory(to: UInt64.self)) }

@@ -114,8 +114,6 @@ final class Normalizer: BlockTransform {
         self.mode = NormalizeStage.Mode(rawValue: stage.text("mode")!)!
     }
 
-    var outputType: DataType { .float32 }
-
     func prepare(_ context: PreparationContext) throws {
         let clip = stage.boolean("clip") ?? true
         if mode == .range {

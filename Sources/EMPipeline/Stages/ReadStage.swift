@@ -61,8 +61,6 @@ final class Reader: BlockTransform {
         self.pad = pad
     }
 
-    var outputType: DataType { store.metadata.dataType }
-
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
         try AnyVolume.read(box.translated(by: corner), from: store, fill: pad).moved(to: box)
     }

@@ -64,8 +64,6 @@ final class Thresholder: BlockTransform {
         self.operation = operation
     }
 
-    var outputType: DataType { .uint8 }
-
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
         AnyVolume(try inputs["input"]!.apply(operation))
     }
