@@ -1,0 +1,1 @@
+// Placeholder: this suite's tests arrive with its issue's work.
