@@ -42,6 +42,7 @@ public struct VolumeCopier {
     public func run(from source: VolumeStore, to destination: VolumeStore, journal: CopyJournal?, progress: ProgressReporter?) throws {
         let elementSize = source.metadata.dataType.size
         var buffer = [UInt8](repeating: 0, count: tileShape.product * elementSize)
+        if journal?.isComplete == true { return }
         let done = journal?.finishedTiles ?? []
         if !done.isEmpty { progress?.advance(done.count) }
         for (index, tile) in tiles.enumerated() where !done.contains(index) {
@@ -55,14 +56,16 @@ public struct VolumeCopier {
             progress?.advance(1, bytes: bytes)
         }
         try destination.flush()
+        try journal?.markComplete()
     }
 }
 
-/// The record of an interrupted copy: which tiles of which copy are finished.
+/// The record of a copy: which tiles of which copy are finished, and whether all are.
 ///
 /// Kept as a small JSON file beside the output and replaced atomically after each tile. The
 /// fingerprint identifies the copy (source, region, destination layout): a journal with another
-/// fingerprint belongs to a different copy and is never resumed from.
+/// fingerprint belongs to a different copy and is never resumed from. A complete journal stays,
+/// so that running the same copy again is recognised as already done.
 public final class CopyJournal {
     /// Where the journal lives.
     public let path: String
@@ -70,10 +73,13 @@ public final class CopyJournal {
     public let fingerprint: String
     /// Indices of the tiles already written.
     public private(set) var finishedTiles: Set<Int>
+    /// True once every tile was written and the destination flushed.
+    public private(set) var isComplete = false
 
     private struct Record: Codable {
         var fingerprint: String
         var finished: [Int]
+        var complete: Bool
     }
 
     /// Starts a new, empty journal (written at once, so that an interrupted copy is recognisable).
@@ -91,13 +97,14 @@ public final class CopyJournal {
         guard let record = try? JSONDecoder().decode(Record.self, from: data) else {
             throw StorageError.malformedMetadata(path: path, key: "fingerprint", expected: "an emflow copy journal (JSON with fingerprint and finished)")
         }
-        return CopyJournal(path: path, fingerprint: record.fingerprint, finished: Set(record.finished))
+        return CopyJournal(path: path, record: record)
     }
 
-    private init(path: String, fingerprint: String, finished: Set<Int>) {
+    private init(path: String, record: Record) {
         self.path = path
-        self.fingerprint = fingerprint
-        self.finishedTiles = finished
+        self.fingerprint = record.fingerprint
+        self.finishedTiles = Set(record.finished)
+        self.isComplete = record.complete
     }
 
     /// Records tile `index` as written.
@@ -106,13 +113,16 @@ public final class CopyJournal {
         try save()
     }
 
-    /// Deletes the journal: the copy is complete.
-    public func remove() throws {
-        try? FileManager.default.removeItem(atPath: path)
+    /// Records that the copy is complete.
+    public func markComplete() throws {
+        isComplete = true
+        finishedTiles = []
+        try save()
     }
 
     private func save() throws {
-        let data = try JSONEncoder().encode(Record(fingerprint: fingerprint, finished: finishedTiles.sorted()))
+        let record = Record(fingerprint: fingerprint, finished: finishedTiles.sorted(), complete: isComplete)
+        let data = try JSONEncoder().encode(record)
         try AtomicFile.write(data, to: path)
     }
 }

@@ -13,9 +13,10 @@ struct ConvertCommand: ParsableCommand {
         abstract: "Convert a volume between formats, chunkings and codecs, streaming in bounded memory.",
         discussion: """
         The copy moves chunk-aligned tiles of at most --memory-mb / 4 bytes. Each finished tile is
-        recorded in a journal beside the output: if the copy is interrupted (error, Ctrl-C, kill),
-        running the same command again resumes it; a different command refuses to touch the
-        incomplete output unless --overwrite is given.
+        recorded in a journal beside the output (.emflow-convert.json): if the copy is interrupted
+        (error, Ctrl-C, kill), running the same command again resumes it, and once complete it
+        does nothing; a different command refuses to touch an existing output unless --overwrite
+        is given.
         """
     )
 
@@ -72,6 +73,10 @@ struct ConvertCommand: ParsableCommand {
         let destination: VolumeStore
         let journal: CopyJournal
         if let previous = try CopyJournal.load(at: journalPath), previous.fingerprint == fingerprint, !overwrite {
+            if previous.isComplete {
+                print("\(destinationAddress) is already complete (same input and parameters); nothing to do")
+                return
+            }
             destination = try Stores.open(destinationAddress, writable: true)
             journal = previous
             FileHandle.standardError.write(Data("resuming an interrupted convert: \(previous.finishedTiles.count) tiles already written\n".utf8))
@@ -91,7 +96,6 @@ struct ConvertCommand: ParsableCommand {
             throw StorageError.io(path: destinationAddress.description, reason: "convert stopped: \(error). Tiles already written are kept; run the same command again to resume, or add --overwrite to start over")
         }
         progress.finish()
-        try journal.remove()
         let seconds = Date().timeIntervalSince(start)
         let bytes = region.voxelCount * m.dataType.size
         print(String(format: "wrote %@ (%@ uncompressed, %@ on disk) in %.1f s, %.1f MB/s",

@@ -48,7 +48,10 @@ struct StorageCommandTests {
         #expect(copy.metadata.shape == region.shape)
         #expect(try copy.readAll(as: UInt8.self).storage == source.read(region, as: UInt8.self).storage)
         #expect(copy.metadata.voxelSize == source.metadata.voxelSize)
-        #expect(!FileManager.default.fileExists(atPath: Stores.sidecarPath(for: try StoreAddress.parse(output), name: "convert.json")))
+        let journal = try CopyJournal.load(at: Stores.sidecarPath(for: try StoreAddress.parse(output), name: "convert.json"))
+        #expect(journal?.isComplete == true)
+        let again = try runEmflow(arguments)
+        #expect(again.status == 0 && again.stdout.contains("already complete"), "\(again.stdout)\(again.stderr)")
     }
 
     @Test func badInputGivesClearErrors() throws {
