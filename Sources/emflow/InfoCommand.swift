@@ -20,6 +20,8 @@ struct InfoCommand: ParsableCommand {
         let store = try Stores.open(try StoreAddress.parse(address))
         let m = store.metadata
         let onDisk = try store.bytesOnDisk()
+        let journal = try CopyJournal.load(at: Stores.sidecarPath(for: store.address, name: "convert.json"))
+        let interrupted = journal.map { !$0.isComplete } ?? false
         if json {
             let object: [String: Any] = [
                 "address": store.address.description,
@@ -33,6 +35,7 @@ struct InfoCommand: ParsableCommand {
                 "fill_value": m.fillValue,
                 "bytes_uncompressed": m.uncompressedBytes,
                 "bytes_on_disk": onDisk,
+                "incomplete": interrupted,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -49,6 +52,9 @@ struct InfoCommand: ParsableCommand {
             fill value   \(formatNumber(m.fillValue))
             size         \(formatBytes(m.uncompressedBytes)) uncompressed, \(formatBytes(Int(onDisk))) on disk\(ratio > 0 ? String(format: " (%.2fx)", ratio) : "")
             """)
+            if interrupted {
+                print("status       INCOMPLETE: written by an interrupted convert; run that convert again to finish it")
+            }
         }
     }
 }
