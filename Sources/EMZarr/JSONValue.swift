@@ -20,11 +20,10 @@ enum JSONValue {
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         do { return try decoder.decode(JSONValue.self, from: data) } catch {
-            let detail: String
-            if case let DecodingError.dataCorrupted(context) = error, let underlying = context.underlyingError {
-                detail = "\(underlying)"
-            } else {
-                detail = "\(error)"
+            // The strict parser says where the text goes wrong; the JSON5 decoder does not.
+            var detail = "\(error)"
+            do { _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+                detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? detail
             }
             throw StorageError.malformedMetadata(path: path, key: "(document)", expected: "a valid JSON document (\(detail))")
         }

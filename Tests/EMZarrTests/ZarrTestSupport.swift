@@ -63,10 +63,10 @@ func temporaryLeftovers(_ directory: URL) -> [String] {
 }
 
 /// The error `body` throws, as a `StorageError` (recording an issue otherwise).
-func storageError(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> StorageError? {
+func storageError(sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) -> StorageError? {
     do {
         try body()
-        Issue.record("expected a StorageError, nothing was thrown \(comment.map { "(\($0))" } ?? "")", sourceLocation: sourceLocation)
+        Issue.record("expected a StorageError, nothing was thrown", sourceLocation: sourceLocation)
     } catch let error as StorageError {
         return error
     } catch {
