@@ -29,7 +29,7 @@ enum JSONValue {
         }
     }
 
-    /// An integer-valued number for integers, a JSON number otherwise.
+    /// A JSON number (written without a fraction when it is an integer).
     init(_ value: Double) { self = .number(value) }
     /// A JSON number from an integer.
     init(_ value: Int) { self = .number(Double(value)) }

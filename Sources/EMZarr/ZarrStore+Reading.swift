@@ -29,15 +29,22 @@ extension ZarrStore {
         if case let .fill(value) = outside, !metadata.bounds.contains(box) {
             fillRegion(box, with: elementBytes(value, as: metadata.dataType), in: buffer.baseAddress!, box: box)
         }
-        let pieces = try readPieces(overlapping: box)
         let output = buffer.baseAddress!
-        try parallelForEach(pieces.count) { i in try place(pieces[i], into: output, box: box) }
+        let chunks = chunkGrid.chunks(overlapping: box)
+        // Batches bound the number of shard files held open at once.
+        for start in stride(from: 0, to: chunks.count, by: Self.chunksPerBatch) {
+            let pieces = try readPieces(chunks[start..<min(start + Self.chunksPerBatch, chunks.count)], box: box)
+            try parallelForEach(pieces.count) { i in try place(pieces[i], into: output, box: box) }
+        }
     }
 
-    /// The pieces to decode for `box`: chunk files, or (sharded) inner chunks located through
-    /// the shard indexes, which are read in parallel first.
-    private func readPieces(overlapping box: Box) throws -> [ReadPiece] {
-        let chunks = chunkGrid.chunks(overlapping: box)
+    /// Chunk files (shards) a read handles at once.
+    private static let chunksPerBatch = 256
+
+    /// The pieces to decode for `box` in some of its chunks: chunk files, or (sharded) inner
+    /// chunks located through the shard indexes, which are read in parallel first.
+    private func readPieces(_ chunks: ArraySlice<Coordinate>, box: Box) throws -> [ReadPiece] {
+        let chunks = Array(chunks)
         guard let sharding = array.sharding else {
             return chunks.map { ReadPiece(fullBox: chunkGrid.fullBox(ofChunk: $0), source: .file(chunkPath($0))) }
         }

@@ -16,8 +16,10 @@ import EMVolume
 ///
 /// Sharded v3 arrays report their shard shape as `metadata.chunkShape`, since a shard is the
 /// unit a write replaces; `decodeChunkShape` gives the inner chunk shape.
-public final class ZarrStore: VolumeStore {
+public final class ZarrStore: VolumeStore, Sendable {
+    /// The address the array was opened or created at.
     public let address: StoreAddress
+    /// Shape, type, chunking (shards for a sharded array), placement, codec and fill value.
     public let metadata: VolumeMetadata
     /// The parsed array metadata.
     let array: ZarrArrayDescription

@@ -111,4 +111,17 @@ struct ZarrRoundTripTests {
             #expect(read.storage.dropFirst(18).allSatisfy { $0.isNaN })
         }
     }
+
+    @Test func readsTouchingHundredsOfShards() throws {
+        let root = try TestEnvironment.temporaryDirectory("zarr-many")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let shape = Coordinate(10, 40, 42)
+        let address = StoreAddress(format: .zarr, path: root.appendingPathComponent("m.zarr").path, key: "raw")
+        let store = try ZarrStore.create(address, spec: VolumeSpec(shape: shape, dataType: .uint16, chunkShape: Coordinate(1, 2, 2), codec: .zstd(level: 1)),
+                                         options: ZarrOptions(version: 3, shardShape: Coordinate(1, 4, 4)))
+        let reference = referenceVolume(shape, as: UInt16.self)
+        try store.write(reference)
+        #expect(store.chunkGrid.gridShape.product == 1100)
+        #expect(try ZarrStore.open(address).readAll(as: UInt16.self) == reference)
+    }
 }
