@@ -214,8 +214,8 @@ public final class HDF5Store: VolumeStore, Sendable {
         guard kind == .dataset else {
             let available = try HDF5Objects.volumePaths(in: file, at: label)
             let holds = available.isEmpty ? "the file holds no 2D or 3D datasets" : "datasets in the file: \(available.joined(separator: ", "))"
-            let what = kind == .missing ? "dataset '\(address.key)'" : "dataset '\(address.key)' ('\(address.key)' is a group, not a dataset)"
-            throw StorageError.missing(path: address.path, what: "\(what) (\(holds))")
+            let reason = kind == .missing ? holds : "'\(address.key)' is a group; \(holds)"
+            throw StorageError.missing(path: address.path, what: "dataset '\(address.key)' (\(reason))")
         }
         return try HDF5Library.check(H5Dopen2(file, address.key, hid_t(H5P_DEFAULT)), "open the dataset", at: label)
     }
