@@ -63,27 +63,22 @@ struct HDF5Filter: Hashable, CustomStringConvertible {
             + " (install the filter's HDF5 plugin and set HDF5_PLUGIN_PATH, or convert the file)")
     }
 
-    /// Adds the filters for `codec` to a dataset-creation property list.
+    /// The deflate level HDF5 output uses for `codec`, or nil for `.raw` (no filter). gzip and
+    /// zlib both map onto HDF5's deflate filter, which stores zlib streams.
     ///
     /// - Throws: `StorageError.unsupported` for zstd and blosc (they need HDF5 plugins), and
-    ///   `StorageError.malformedMetadata` for a gzip level outside 0-9.
-    static func apply(_ codec: Codec, to dcpl: hid_t, at label: String) throws {
+    ///   `StorageError.malformedMetadata` for a level outside 0-9.
+    static func deflateLevel(for codec: Codec, at label: String) throws -> UInt32? {
         switch codec {
         case .raw:
-            return
+            return nil
         case let .gzip(level), let .zlib(level):
-            // HDF5's deflate filter stores zlib streams; gzip and zlib both map onto it.
             guard (0...9).contains(level) else {
                 throw StorageError.malformedMetadata(path: label, key: "codec", expected: "a gzip level 0-9, got \(level)")
             }
-            try HDF5Library.check(H5Pset_deflate(dcpl, UInt32(level)), "set gzip compression", at: label)
+            return UInt32(level)
         case .zstd, .blosc:
-            throw unsupportedCodec(codec, at: label)
+            throw StorageError.unsupported(path: label, feature: "codec \(codec): HDF5 output supports gzip or raw; zstd/blosc need HDF5 plugins")
         }
-    }
-
-    /// The error for a codec HDF5 output does not support.
-    static func unsupportedCodec(_ codec: Codec, at label: String) -> StorageError {
-        .unsupported(path: label, feature: "codec \(codec): HDF5 output supports gzip or raw; zstd/blosc need HDF5 plugins")
     }
 }

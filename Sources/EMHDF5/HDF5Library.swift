@@ -10,7 +10,16 @@ import Foundation
 /// error-stack messages; HDF5's automatic printing to stderr is switched off.
 enum HDF5Library {
     private static let lock = NSRecursiveLock()
-    private static let opened: Void = { _ = H5open() }()
+    private static let opened: Void = {
+        // emflow takes HDF5's kind of lock (flock on the file) itself, waiting where HDF5's
+        // non-blocking one would fail; HDF5's own lock would then collide with it. The
+        // environment variable overrides the file-access property, so it is set for this
+        // process (only if the user asked for locking: HDF5 1.10 reads it at each open).
+        if let value = getenv("HDF5_USE_FILE_LOCKING").map({ String(cString: $0) }), !["FALSE", "0"].contains(value) {
+            setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1)
+        }
+        _ = H5open()
+    }()
 
     /// Runs `body` holding the process-wide HDF5 lock.
     static func locked<R>(_ body: () throws -> R) rethrows -> R {

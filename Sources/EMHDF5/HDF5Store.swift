@@ -87,33 +87,28 @@ public final class HDF5Store: VolumeStore, Sendable {
         guard chunkShape.product * spec.dataType.size < 1 << 32 else {
             throw StorageError.unsupported(path: label, feature: "chunks of \(chunkShape) \(spec.dataType) (HDF5 chunks must be under 4 GiB)")
         }
-        if case .zstd = spec.codec { throw HDF5Filter.unsupportedCodec(spec.codec, at: label) }
-        if case .blosc = spec.codec { throw HDF5Filter.unsupportedCodec(spec.codec, at: label) }
+        let deflateLevel = try HDF5Filter.deflateLevel(for: spec.codec, at: label)
 
         let directory = URL(fileURLWithPath: address.path).deletingLastPathComponent().path
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         catch { throw StorageError.unwritable(path: label, reason: "cannot create directory \(directory) (\(error.localizedDescription))") }
-        let existed = FileManager.default.fileExists(atPath: address.path)
-        do {
-            try HDF5FileLock.withLock(on: address.path, .exclusive, create: true, label: label) {
-                try HDF5Library.locked {
-                    var status = stat()
-                    let isEmpty = stat(address.path, &status) == 0 && status.st_size == 0
-                    // An empty file is one this call (or a crashed one) just made: start it.
-                    let file = isEmpty ? try HDF5Library.createFile(address.path, at: label)
-                        : try HDF5Library.openFile(address.path, writable: true, at: label)
-                    do {
-                        try createDataset(address, spec: spec, chunkShape: chunkShape, overwrite: overwrite, in: file)
-                    } catch {
-                        H5Fclose(file)
-                        throw error
-                    }
-                    try HDF5Library.closeFile(file, at: label)
+        // Several processes may create datasets in one new file at once: the file is made
+        // empty under the lock, and whoever gets the lock first on an empty file starts it.
+        try HDF5FileLock.withLock(on: address.path, .exclusive, create: true, label: label) {
+            try HDF5Library.locked {
+                var status = stat()
+                let isEmpty = stat(address.path, &status) == 0 && status.st_size == 0
+                let file = isEmpty ? try HDF5Library.createFile(address.path, at: label)
+                    : try HDF5Library.openFile(address.path, writable: true, at: label)
+                do {
+                    try createDataset(address, spec: spec, chunkShape: chunkShape, deflateLevel: deflateLevel,
+                                      overwrite: overwrite, in: file)
+                } catch {
+                    H5Fclose(file)
+                    throw error
                 }
+                try HDF5Library.closeFile(file, at: label)
             }
-        } catch {
-            if !existed { unlink(address.path) }
-            throw error
         }
         return try open(address, writable: true)
     }
@@ -221,7 +216,7 @@ public final class HDF5Store: VolumeStore, Sendable {
     }
 
     /// Makes the dataset for `spec` in an open file (replacing one when `overwrite`).
-    private static func createDataset(_ address: StoreAddress, spec: VolumeSpec, chunkShape: Coordinate,
+    private static func createDataset(_ address: StoreAddress, spec: VolumeSpec, chunkShape: Coordinate, deflateLevel: UInt32?,
                                       overwrite: Bool, in file: hid_t) throws {
         let label = address.description
         switch try HDF5Objects.kind(of: address.key, in: file, at: label) {
@@ -241,7 +236,9 @@ public final class HDF5Store: VolumeStore, Sendable {
         } else {
             var chunks = chunkShape.components.map { hsize_t($0) }
             try HDF5Library.check(H5Pset_chunk(dcpl, 3, &chunks), "set the chunk shape \(chunkShape)", at: label)
-            try HDF5Filter.apply(spec.codec, to: dcpl, at: label)
+            if let deflateLevel {
+                try HDF5Library.check(H5Pset_deflate(dcpl, deflateLevel), "set gzip compression", at: label)
+            }
         }
         var fill = spec.fillValue
         try HDF5Library.check(H5Pset_fill_value(dcpl, emflow_H5T_NATIVE_DOUBLE(), &fill), "set the fill value", at: label)
