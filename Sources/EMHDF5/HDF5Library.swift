@@ -86,25 +86,24 @@ enum HDF5Library {
         return fapl
     }
 
-    /// Opens an existing file (`H5F_ACC_RDONLY` or `H5F_ACC_RDWR`), after checking that it is
-    /// an HDF5 file so that other files get a clear message.
-    static func openFile(_ path: String, writable: Bool, at label: String) throws -> hid_t {
-        let isHDF5 = H5Fis_hdf5(path)
-        guard isHDF5 > 0 else {
-            throw StorageError.io(path: path, reason: "not an HDF5 file (no HDF5 signature found); expected an HDF5 file"
+    /// Opens an existing, locked file (`H5F_ACC_RDONLY` or `H5F_ACC_RDWR`), after checking
+    /// that it is an HDF5 file so that other files get a clear message.
+    static func openFile(_ file: HDF5FileLock, writable: Bool, at label: String) throws -> hid_t {
+        guard file.hasHDF5Signature else {
+            throw StorageError.io(path: file.path, reason: "not an HDF5 file (no HDF5 signature found); expected an HDF5 file"
                 + " holding the dataset of \(label)")
         }
         let fapl = try fileAccessProperties(at: label)
         defer { H5Pclose(fapl) }
         let flags = writable ? emflow_H5F_ACC_RDWR() : emflow_H5F_ACC_RDONLY()
-        return try check(H5Fopen(path, flags, fapl), writable ? "open the file for writing" : "open the file", at: label)
+        return try check(H5Fopen(file.path, flags, fapl), writable ? "open the file for writing" : "open the file", at: label)
     }
 
-    /// Creates (truncating) a file.
-    static func createFile(_ path: String, at label: String) throws -> hid_t {
+    /// Starts a new HDF5 file in a locked (empty) file.
+    static func createFile(_ file: HDF5FileLock, at label: String) throws -> hid_t {
         let fapl = try fileAccessProperties(at: label)
         defer { H5Pclose(fapl) }
-        return try check(H5Fcreate(path, emflow_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), fapl), "create the file", at: label)
+        return try check(H5Fcreate(file.path, emflow_H5F_ACC_TRUNC(), hid_t(H5P_DEFAULT), fapl), "create the file", at: label)
     }
 
     /// Closes a file, throwing when the final flush fails.

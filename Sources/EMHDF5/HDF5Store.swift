@@ -52,9 +52,9 @@ public final class HDF5Store: VolumeStore, Sendable {
     public static func open(_ address: StoreAddress, writable: Bool = false) throws -> HDF5Store {
         try checkAddress(address)
         let label = address.description
-        let description = try HDF5FileLock.withLock(on: address.path, .shared, label: label) {
+        let description = try HDF5FileLock.withLock(on: address.path, .shared, label: label) { locked in
             try HDF5Library.locked {
-                let file = try HDF5Library.openFile(address.path, writable: false, at: label)
+                let file = try HDF5Library.openFile(locked, writable: false, at: label)
                 defer { H5Fclose(file) }
                 let dataset = try openDataset(address, in: file)
                 defer { H5Dclose(dataset) }
@@ -94,12 +94,10 @@ public final class HDF5Store: VolumeStore, Sendable {
         catch { throw StorageError.unwritable(path: label, reason: "cannot create directory \(directory) (\(error.localizedDescription))") }
         // Several processes may create datasets in one new file at once: the file is made
         // empty under the lock, and whoever gets the lock first on an empty file starts it.
-        try HDF5FileLock.withLock(on: address.path, .exclusive, create: true, label: label) {
+        try HDF5FileLock.withLock(on: address.path, .exclusive, create: true, label: label) { locked in
             try HDF5Library.locked {
-                var status = stat()
-                let isEmpty = stat(address.path, &status) == 0 && status.st_size == 0
-                let file = isEmpty ? try HDF5Library.createFile(address.path, at: label)
-                    : try HDF5Library.openFile(address.path, writable: true, at: label)
+                let file = locked.isEmpty ? try HDF5Library.createFile(locked, at: label)
+                    : try HDF5Library.openFile(locked, writable: true, at: label)
                 do {
                     try createDataset(address, spec: spec, chunkShape: chunkShape, deflateLevel: deflateLevel,
                                       overwrite: overwrite, in: file)
@@ -116,9 +114,9 @@ public final class HDF5Store: VolumeStore, Sendable {
     /// Paths of the datasets in the HDF5 file at `path` that can be opened as volumes (rank 3,
     /// or rank 2 as one section), in name order, e.g. `["volumes/labels/synapse", "volumes/raw"]`.
     public static func listDatasets(path: String) throws -> [String] {
-        try HDF5FileLock.withLock(on: path, .shared, label: path) {
+        try HDF5FileLock.withLock(on: path, .shared, label: path) { locked in
             try HDF5Library.locked {
-                let file = try HDF5Library.openFile(path, writable: false, at: path)
+                let file = try HDF5Library.openFile(locked, writable: false, at: path)
                 defer { H5Fclose(file) }
                 return try HDF5Objects.volumePaths(in: file, at: path)
             }
@@ -176,9 +174,9 @@ public final class HDF5Store: VolumeStore, Sendable {
     private func withDataset(_ mode: HDF5FileLock.Mode, _ body: (hid_t) throws -> Void) throws {
         let filter = description.unavailableFilter(mandatory: true)
         if let filter { throw HDF5Filter.unavailableError(filter, at: label) }
-        try HDF5FileLock.withLock(on: address.path, mode, label: label) {
+        try HDF5FileLock.withLock(on: address.path, mode, label: label) { locked in
             try HDF5Library.locked {
-                let file = try HDF5Library.openFile(address.path, writable: mode == .exclusive, at: label)
+                let file = try HDF5Library.openFile(locked, writable: mode == .exclusive, at: label)
                 do {
                     let dataset = try HDF5Library.check(H5Dopen2(file, address.key, hid_t(H5P_DEFAULT)), "open the dataset", at: label)
                     defer { H5Dclose(dataset) }

@@ -179,6 +179,20 @@ struct HDF5InteropTests {
         #expect(feature.contains("filter 300"))
     }
 
+    @Test("a file with a user block (HDF5 signature at byte 1024) opens")
+    func userBlock() throws {
+        let directory = try TestEnvironment.temporaryDirectory("hdf5-userblock")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("userblock.h5").path
+        try runPython("""
+            import sys, h5py, numpy as np
+            with h5py.File(sys.argv[1], 'w', userblock_size=1024) as f:
+                f['volumes/raw'] = np.arange(24, dtype='u1').reshape(2, 3, 4)
+            """, [file])
+        let store = try HDF5Store.open(StoreAddress(format: .hdf5, path: file, key: "volumes/raw"))
+        #expect(try store.readAll(as: UInt8.self).storage == (0..<24).map(UInt8.init))
+    }
+
     @Test("another program holding the file open (HDF5's own flock) makes an emflow write wait, then both writes land")
     func writeWaitsForAnotherProcess() throws {
         let directory = try TestEnvironment.temporaryDirectory("hdf5-lock")
