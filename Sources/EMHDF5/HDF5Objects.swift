@@ -58,12 +58,14 @@ enum HDF5Objects {
         return Int(rank)
     }
 
-    /// Paths of the datasets emflow can open as volumes (rank 3, or rank 2 as one section).
+    /// Paths of the datasets emflow can open as volumes (rank 3, or rank 2 as one section);
+    /// datasets that do not open (e.g. external links to missing files) are left out.
     static func volumePaths(in file: hid_t, at label: String) throws -> [String] {
         try datasetPaths(in: file, at: label).filter { path in
-            let dataset = try HDF5Library.check(H5Dopen2(file, path, hid_t(H5P_DEFAULT)), "open dataset '\(path)'", at: label)
+            let dataset = H5Dopen2(file, path, hid_t(H5P_DEFAULT))
+            guard dataset >= 0 else { return false }
             defer { H5Dclose(dataset) }
-            return [2, 3].contains(try rank(of: dataset, at: label))
+            return (try? rank(of: dataset, at: label)).map { [2, 3].contains($0) } ?? false
         }
     }
 }

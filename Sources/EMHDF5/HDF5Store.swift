@@ -118,11 +118,12 @@ public final class HDF5Store: VolumeStore, Sendable {
             try HDF5Library.locked {
                 let file = try HDF5Library.openFile(locked, writable: false, at: path)
                 defer { H5Fclose(file) }
-                return try HDF5Objects.volumePaths(in: file, at: path)
+                return try HDF5Objects.volumePaths(in: file, at: path).sorted()
             }
         }
     }
 
+    /// Reads `box` (any box; parts outside follow `outside`) with one hyperslab read.
     public func readBytes(_ box: Box, into buffer: UnsafeMutableRawBufferPointer, outside: OutsidePolicy) throws {
         try checkReadable(box, outside: outside)
         precondition(buffer.count == box.voxelCount * metadata.dataType.size,
@@ -138,6 +139,8 @@ public final class HDF5Store: VolumeStore, Sendable {
         }
     }
 
+    /// Writes a chunk-aligned `box` with one hyperslab write, holding the file's exclusive lock
+    /// from opening to closing the file.
     public func writeBytes(_ box: Box, from buffer: UnsafeRawBufferPointer) throws {
         guard isWritable else {
             throw StorageError.unwritable(path: label, reason: "the store was opened read-only (open it with writable: true)")
@@ -206,7 +209,8 @@ public final class HDF5Store: VolumeStore, Sendable {
         let kind = try HDF5Objects.kind(of: address.key, in: file, at: label)
         guard kind == .dataset else {
             let available = try HDF5Objects.volumePaths(in: file, at: label)
-            let holds = available.isEmpty ? "the file holds no 2D or 3D datasets" : "datasets in the file: \(available.joined(separator: ", "))"
+            let shown = available.prefix(20).joined(separator: ", ") + (available.count > 20 ? " and \(available.count - 20) more" : "")
+            let holds = available.isEmpty ? "the file holds no 2D or 3D datasets" : "datasets in the file: \(shown)"
             let reason = kind == .missing ? holds : "'\(address.key)' is a group; \(holds)"
             throw StorageError.missing(path: address.path, what: "dataset '\(address.key)' (\(reason))")
         }

@@ -13,16 +13,11 @@ enum HDF5Transfer {
     ///
     /// - Parameters:
     ///   - description: the dataset as it was when the store opened it; a dataset whose shape
-    ///     has changed since (replaced by another process) is refused.
+    ///     or type has changed since (replaced by `create(overwrite:)`) is refused.
     static func run(_ direction: Direction, dataset: hid_t, description: HDF5DatasetDescription,
                     region: Box, buffer: UnsafeMutableRawPointer, bufferBox: Box, at label: String) throws {
         let metadata = description.metadata
-        let extent = try HDF5DatasetDescription.extent(of: dataset, at: label)
-        let expected = description.fileRank == 2 ? [metadata.shape.y, metadata.shape.x] : metadata.shape.components
-        guard extent == expected else {
-            throw StorageError.io(path: label, reason: "the dataset changed since it was opened: shape"
-                + " \(extent.map(String.init).joined(separator: "x")), expected \(expected.map(String.init).joined(separator: "x"))")
-        }
+        try checkUnchanged(dataset, description, at: label)
 
         let fileSpace = try HDF5Library.check(H5Dget_space(dataset), "read the dataset's shape", at: label)
         defer { H5Sclose(fileSpace) }
@@ -52,6 +47,21 @@ enum HDF5Transfer {
             // A chunk passed through an optional filter this library lacks reads only with it.
             if let filter = description.unavailableFilter(mandatory: false) { throw HDF5Filter.unavailableError(filter, at: label) }
             throw failure
+        }
+    }
+
+    /// Throws when the dataset's shape or element type differs from what the store opened.
+    private static func checkUnchanged(_ dataset: hid_t, _ description: HDF5DatasetDescription, at label: String) throws {
+        let metadata = description.metadata
+        let extent = try HDF5DatasetDescription.extent(of: dataset, at: label)
+        let expected = description.fileRank == 2 ? [metadata.shape.y, metadata.shape.x] : metadata.shape.components
+        let type = try HDF5Library.check(H5Dget_type(dataset), "read the dataset's type", at: label)
+        defer { H5Tclose(type) }
+        let dataType = try DataType.ofHDF5Type(type, at: label)
+        guard extent == expected, dataType == metadata.dataType else {
+            func shape(_ values: [Int]) -> String { values.map(String.init).joined(separator: "x") }
+            throw StorageError.io(path: label, reason: "the dataset changed since it was opened: now \(dataType) of shape"
+                + " \(shape(extent)), expected \(metadata.dataType) of shape \(shape(expected)); open it again")
         }
     }
 

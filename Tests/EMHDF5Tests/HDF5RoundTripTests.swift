@@ -121,10 +121,13 @@ struct HDF5RoundTripTests {
         let group = hdf5Address(directory, "sample.h5", "volumes/labels")
         #expect(throws: StorageError.self) { try HDF5Store.create(group, spec: spec, overwrite: true) }
 
+        let before = try HDF5Store.open(labels)
         var replacement = labelSpec
         replacement.shape = Coordinate(3, 5, 7)
         replacement.dataType = .float32
         let replaced = try HDF5Store.create(labels, spec: replacement, overwrite: true)
+        let stale = #expect(throws: StorageError.self) { try before.read(Box(shape: Coordinate(1, 1, 1)), as: UInt32.self) }
+        #expect(stale?.description.contains("changed since it was opened") == true)
         #expect(replaced.metadata.shape == Coordinate(3, 5, 7))
         #expect(replaced.metadata.dataType == .float32)
         #expect(try HDF5Store.open(raw).readAll(as: UInt8.self) == rawVolume)
