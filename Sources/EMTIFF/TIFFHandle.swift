@@ -32,21 +32,15 @@ final class TIFFHandle {
         return errors
     }
 
-    /// Opens an existing file for reading.
+    /// Opens an existing file for reading. The descriptor is opened first, so a file replaced
+    /// or removed afterwards stays readable through this handle.
     ///
     /// - Throws: `StorageError.missing` when the file does not exist, `StorageError.io` when
     ///   it is not a readable TIFF (naming the file and libtiff's reason).
     static func openForReading(_ path: String) throws -> TIFFHandle {
-        guard let handle = try openIfPresent(path) else { throw StorageError.missing(path: path, what: "TIFF file") }
-        return handle
-    }
-
-    /// Opens an existing file for reading, or returns nil when it does not exist (race-free:
-    /// the descriptor is opened first, so a file removed afterwards stays readable).
-    static func openIfPresent(_ path: String) throws -> TIFFHandle? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno == ENOENT { return nil }
+            if errno == ENOENT { throw StorageError.missing(path: path, what: "TIFF file") }
             throw StorageError.io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))")
         }
         var info = stat()
@@ -55,7 +49,8 @@ final class TIFFHandle {
             throw StorageError.io(path: path, reason: "is a directory, expected a TIFF file")
         }
         let errors = makeErrors()
-        guard let tiff = emf_tiff_fdopen(fd, path, "r", errors) else {
+        // "m": no memory mapping, so a file truncated by someone else mid-read gives an error, not SIGBUS.
+        guard let tiff = emf_tiff_fdopen(fd, path, "rm", errors) else {
             let reason = errors.pointee.count > 0 ? message(errors) : "libtiff could not open it"
             errors.deallocate()
             // On failure libtiff leaves the descriptor to the caller.
