@@ -16,9 +16,6 @@ static inline hid_t emflow_H5P_FILE_ACCESS(void) { return H5P_FILE_ACCESS; }
 static inline hid_t emflow_H5P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
 static inline hid_t emflow_H5P_LINK_CREATE(void) { return H5P_LINK_CREATE; }
 
-/* Dataspace selection meaning "the whole dataspace". */
-static inline hid_t emflow_H5S_ALL(void) { return H5S_ALL; }
-
 /* Native (memory) types: reads and writes convert to and from any byte order in the file. */
 static inline hid_t emflow_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t emflow_H5T_NATIVE_UINT16(void) { return H5T_NATIVE_UINT16; }
