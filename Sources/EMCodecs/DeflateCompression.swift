@@ -40,10 +40,12 @@ enum DeflateCompression {
         let initStatus = inflateInit2_(&stream, 47, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard initStatus == Z_OK else { throw StorageError.io(path: path, reason: "inflateInit2 failed (\(initStatus))") }
         defer { inflateEnd(&stream) }
-        var scratch: UInt8 = 0
+        // zlib wants a non-null output pointer even for an empty chunk.
+        let empty = UnsafeMutablePointer<Bytef>.allocate(capacity: 1)
+        defer { empty.deallocate() }
         stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(bytes.count)
-        stream.next_out = destination.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? withUnsafeMutablePointer(to: &scratch) { $0 }
+        stream.next_out = destination.baseAddress?.assumingMemoryBound(to: Bytef.self) ?? empty
         stream.avail_out = uInt(destination.count)
         let status = inflate(&stream, Z_FINISH)
         switch status {

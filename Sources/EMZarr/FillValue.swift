@@ -30,17 +30,16 @@ enum FillValue {
 
     /// The JSON form of a fill value for `dataType` (integers rounded and clamped).
     static func json(_ value: Double, dataType: DataType) -> JSONValue {
-        if dataType.isFloatingPoint {
+        func clamped<T: VoxelScalar>(_: T.Type) -> JSONValue { .number(T(clampingDouble: value).doubleValue) }
+        switch dataType {
+        case .float32:
             if value.isNaN { return .string("NaN") }
             if value.isInfinite { return .string(value > 0 ? "Infinity" : "-Infinity") }
-            return .number(Double(Float(value)))
-        }
-        func clamped<T: VoxelScalar>(_: T.Type) -> Double { T(clampingDouble: value).doubleValue }
-        switch dataType {
-        case .uint8: return .number(clamped(UInt8.self))
-        case .uint16: return .number(clamped(UInt16.self))
-        case .uint32: return .number(clamped(UInt32.self))
-        case .uint64, .float32: return .number(clamped(UInt64.self))
+            return clamped(Float.self)
+        case .uint8: return clamped(UInt8.self)
+        case .uint16: return clamped(UInt16.self)
+        case .uint32: return clamped(UInt32.self)
+        case .uint64: return clamped(UInt64.self)
         }
     }
 }
