@@ -62,7 +62,9 @@ struct GenerateCommand: ParsableCommand {
         }
         let spec = VolumeSpec(shape: volumeShape, dataType: .uint8, chunkShape: chunkShape, voxelSize: voxel,
                               codec: try Codec.parse(isHDF5 && codec == "zstd" ? "gzip" : codec))
-        let keys = rawOnly ? ["volumes/raw"] : ["volumes/raw"] + SyntheticLabels.names.map { "volumes/labels/\($0)" }
+        let labels: [(name: String, mask: KeyPath<SyntheticLabels, Volume<UInt8>>)] =
+            rawOnly ? [] : [("synapse", \.synapse), ("mitochondria", \.mitochondria), ("membrane", \.membrane)]
+        let keys = ["volumes/raw"] + labels.map { "volumes/labels/\($0.name)" }
         let stores = try keys.map { try Stores.create(address($0), spec: spec, overwrite: overwrite) }
 
         let generator = SyntheticEM(seed: seed, shape: volumeShape, voxelSize: voxel)
@@ -78,7 +80,7 @@ struct GenerateCommand: ParsableCommand {
                 } else {
                     let sample = generator.generate(in: box)
                     try stores[0].write(sample.raw)
-                    for (store, mask) in zip(stores.dropFirst(), sample.labels.masks) { try store.write(mask) }
+                    for (store, label) in zip(stores.dropFirst(), labels) { try store.write(sample.labels[keyPath: label.mask]) }
                 }
                 progress.advance(1, bytes: box.voxelCount)
             } catch {
