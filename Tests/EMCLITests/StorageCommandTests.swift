@@ -85,6 +85,7 @@ struct StorageCommandTests {
         #expect(try runEmflow(["convert", input, reference, "--chunks", "4,64,64", "--codec", "gzip", "--memory-mb", "16"]).status == 0)
         let expected = try Stores.open(reference).readAll(as: UInt8.self)
 
+        var interrupted = 0
         for attempt in 0..<3 {
             let output = dir.path + "/killed\(attempt).zarr/raw"
             let arguments = ["convert", input, output, "--chunks", "4,64,64", "--codec", "gzip", "--memory-mb", "16"]
@@ -97,6 +98,8 @@ struct StorageCommandTests {
             usleep(useconds_t(150_000 + attempt * 250_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            let journal = try CopyJournal.load(at: Stores.sidecarPath(for: try StoreAddress.parse(output), name: "convert.json"))
+            if journal?.isComplete == false { interrupted += 1 }
             if attempt == 0 {
                 let other = try runEmflow(["convert", input, output, "--chunks", "8,64,64"])
                 #expect(other.status != 0 && other.stderr.contains("overwrite"), "\(other.stderr)")
@@ -105,5 +108,6 @@ struct StorageCommandTests {
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(try Stores.open(output).readAll(as: UInt8.self) == expected)
         }
+        #expect(interrupted >= 1, "no kill landed in the middle of a convert: the test did not exercise resuming")
     }
 }
