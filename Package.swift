@@ -47,7 +47,7 @@ let package = Package(
 
         // Layer 7: pipelines.
         .target(name: "EMPipeline", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMNN", "EMEvaluation",
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMEvaluation",
             .product(name: "Yams", package: "Yams"),
         ]),
 

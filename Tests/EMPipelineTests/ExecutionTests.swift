@@ -187,9 +187,12 @@ struct ExecutionTests {
             output: \(directory.path)/out.zarr/mask
         """
         // Damage one chunk of the input: the block reading it fails, the others succeed.
-        let chunk = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/field.zarr/p")
-            .filter { !$0.hasPrefix(".") && !$0.hasPrefix("zarr") }.sorted().first { $0.contains("1") }!
-        let chunkPath = directory.path + "/field.zarr/p/" + chunk
+        let array = directory.path + "/field.zarr/p"
+        let chunk = FileManager.default.enumerator(atPath: array)!.compactMap { $0 as? String }
+            .filter { name in !name.split(separator: "/").contains { $0.hasPrefix(".") } && !name.hasPrefix("zarr") }
+            .filter { var isDirectory: ObjCBool = false; return FileManager.default.fileExists(atPath: array + "/" + $0, isDirectory: &isDirectory) && !isDirectory.boolValue }
+            .sorted().last!
+        let chunkPath = array + "/" + chunk
         let original = try Data(contentsOf: URL(fileURLWithPath: chunkPath))
         try Data("not a chunk".utf8).write(to: URL(fileURLWithPath: chunkPath))
         let eventsPath = directory.path + "/events.jsonl"

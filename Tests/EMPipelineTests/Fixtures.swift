@@ -33,8 +33,9 @@ func smoothField(_ shape: Coordinate, seed: UInt64) -> Volume<Float> {
 
 /// Writes `volume` into a new store at `address` (a real Zarr, HDF5 or TIFF volume).
 func writeVolume<T: VoxelScalar>(_ volume: Volume<T>, to address: String, chunks: Coordinate) throws {
-    let store = try Stores.create(try StoreAddress.parse(address),
-                                  spec: VolumeSpec(shape: volume.shape, dataType: T.dataType, chunkShape: chunks, codec: .zstd(level: 1)))
+    let parsed = try StoreAddress.parse(address)
+    let store = try Stores.create(parsed, spec: VolumeSpec(shape: volume.shape, dataType: T.dataType, chunkShape: chunks,
+                                                           codec: parsed.format == .zarr ? .zstd(level: 1) : .gzip(level: 1)))
     try store.write(volume)
     try store.flush()
 }

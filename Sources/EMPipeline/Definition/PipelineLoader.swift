@@ -138,7 +138,8 @@ struct DefinitionReader {
     private mutating func rawValue(_ node: Node, stage: String?, key: String) -> RawValue? {
         let location = node.location(in: file)
         func substitute(_ text: String) -> String? {
-            variables?.substitute(text, at: location, stage: stage, key: key, diagnostics: &diagnostics) ?? text
+            guard let variables else { return text }
+            return variables.substitute(text, at: location, stage: stage, key: key, diagnostics: &diagnostics)
         }
         if node.isNull { return .null }
         if let scalar = node.scalar { return substitute(scalar.string).map(RawValue.scalar) }

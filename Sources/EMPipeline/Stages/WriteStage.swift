@@ -1,6 +1,7 @@
 import EMStorage
 import EMStores
 import EMVolume
+import EMZarr
 import Foundation
 
 /// `kind: write`: stores a volume in an HDF5, Zarr or TIFF store, chunk by chunk.
@@ -19,7 +20,8 @@ public struct WriteStage: StageKind {
                         .required("output", .outputStore, "Where to write, e.g. out.zarr/labels, out.h5:volumes/labels, 'slices/*.tif'."),
                         .optional("data_type", .anyDataType, default: nil, "Element type of the output (default: the input's); values are rounded and clamped."),
                         .optional("chunks", .shape, default: nil, "Chunk shape z,y,x of the output (default: the block shape, cut to the volume). The block shape must be a multiple of it."),
-                        .optional("codec", .choice(Codec.commandLineNames), default: .text("zstd"), "Chunk compression."),
+                        .optional("codec", .choice(Codec.commandLineNames), default: nil,
+                                  "Chunk compression (default: zstd for Zarr, gzip for HDF5 and TIFF). HDF5 writes raw or gzip; TIFF raw, gzip, zlib or zstd."),
                         .optional("level", .integer(minimum: 1, maximum: 22), default: nil, "Compression level (codec default when absent)."),
                         .optional("zarr_version", .integer(minimum: 2, maximum: 3), default: .integer(2), "Zarr format of a Zarr output."),
                         .optional("overwrite", .boolean, default: .boolean(false), "Replace an existing output that emflow did not write."),
@@ -43,10 +45,11 @@ public struct WriteStage: StageKind {
             check.error("block_shape \(blockShape) is larger than the volume \(input.shape) and edge_fit is valid: nothing would be written")
             valid = false
         }
-        do {
-            _ = try Codec.parse(stage.text("codec") ?? "zstd", level: stage.integer("level"))
-        } catch {
-            check.error("\(error)", parameter: "codec")
+        let codec = stage.text("codec") ?? Self.defaultCodec(for: address.format)
+        let supported = Self.codecs(for: address.format)
+        if !supported.contains(codec) {
+            check.error("codec '\(codec)' cannot be written to \(address.format.rawValue.uppercased()) (supported: \(supported.joined(separator: ", ")))",
+                        parameter: stage.values["codec"] == nil ? nil : "codec")
             valid = false
         }
         if stage.boolean("overwrite") != true && Stores.exists(address) && !Self.writtenByEmflow(address) {
@@ -57,6 +60,20 @@ public struct WriteStage: StageKind {
         return input.with(dataType: stage.dataType("data_type") ?? input.dataType)
     }
 
+    /// The codec an output of `format` gets when the stage names none.
+    static func defaultCodec(for format: StoreAddress.Format) -> String {
+        format == .zarr ? "zstd" : "gzip"
+    }
+
+    /// The codecs (`Codec.commandLineNames`) the stores of `format` write.
+    static func codecs(for format: StoreAddress.Format) -> [String] {
+        switch format {
+        case .zarr: return Codec.commandLineNames
+        case .hdf5: return ["raw", "gzip"]
+        case .tiff: return ["raw", "gzip", "zlib", "zstd"]
+        }
+    }
+
     /// True when emflow wrote the volume at `address` (its provenance file is there).
     static func writtenByEmflow(_ address: StoreAddress) -> Bool {
         FileManager.default.fileExists(atPath: Stores.sidecarPath(for: address, name: Provenance.name))
@@ -65,9 +82,11 @@ public struct WriteStage: StageKind {
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
         guard let output = stage.output, let input = context.inputs["input"] else { preconditionFailure("write stage '\(stage.name)' was described") }
         let chunks = stage.coordinate("chunks") ?? Coordinate.minimum(context.execution.blockShape, input.shape)
+        let address = stage.store("output")!
         let spec = VolumeSpec(shape: output.shape, dataType: output.dataType, chunkShape: chunks, voxelSize: output.voxelSize,
-                              origin: output.origin, codec: try Codec.parse(stage.text("codec") ?? "zstd", level: stage.integer("level")))
-        return Writer(address: stage.store("output")!, spec: spec, zarr: ZarrOptions(version: stage.integer("zarr_version") ?? 2))
+                              origin: output.origin,
+                              codec: try Codec.parse(stage.text("codec") ?? Self.defaultCodec(for: address.format), level: stage.integer("level")))
+        return Writer(address: address, spec: spec, zarr: ZarrOptions(version: stage.integer("zarr_version") ?? 2))
     }
 }
 
