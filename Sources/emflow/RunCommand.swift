@@ -10,10 +10,10 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a pipeline (YAML) over its volumes, block by block, resumable.",
         discussion: """
-        The whole definition is validated before any work starts. Finished blocks are recorded
-        beside each output, so running the same command again after a crash, kill or Ctrl-C
-        skips them; a changed parameter redoes the blocks it affects. A summary (done, skipped,
-        failed blocks per stage) ends every run; the exit status is 1 when any block failed.
+        The whole definition is validated before any work starts. Finished blocks are recorded beside each output, \
+        so running the same command again after a crash, kill or Ctrl-C skips them; a changed parameter redoes \
+        the blocks it affects. A summary (done, skipped, failed blocks per stage) ends every run; the exit status \
+        is 1 when any block failed.
         """
     )
 

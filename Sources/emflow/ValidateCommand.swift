@@ -8,9 +8,9 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Check a pipeline definition (YAML) and its inputs without running or writing anything.",
         discussion: """
-        Every problem is listed with its file, line, stage and parameter: malformed YAML, unknown
-        stage kinds or parameters (with suggestions), wrong value types, missing inputs,
-        incompatible shapes, cycles between stages. Exit status 1 when there is any problem.
+        Every problem is listed with its file, line, stage and parameter: malformed YAML, unknown stage kinds or \
+        parameters (with suggestions), wrong value types, missing inputs, incompatible shapes, cycles between \
+        stages. Exit status 1 when there is any problem.
         """
     )
 

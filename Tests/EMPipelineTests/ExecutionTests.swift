@@ -222,3 +222,26 @@ struct ExecutionTests {
         #expect((stages[1]["parameters"] as! [String: Any])["comparison"] as? String == "greater")
     }
 }
+
+@Suite("Format conversion pipeline")
+struct ConversionTests {
+    @Test("pipelines/convert.yaml copies HDF5 to Zarr and to TIFF slices, voxel for voxel", arguments: ["zarr", "tiff"])
+    func convert(format: String) throws {
+        let directory = try TestEnvironment.temporaryDirectory("convert")
+        let raw = smoothField(Coordinate(6, 20, 30), seed: 4).map { UInt16(clampingDouble: Double($0) * 60000) }
+        let input = directory.path + "/raw.h5:volumes/raw"
+        try writeVolume(raw, to: input, chunks: Coordinate(3, 10, 10))
+        let output = format == "zarr" ? directory.path + "/raw.zarr/raw" : directory.path + "/slices/*.tif"
+        let overrides = [VariableOverride(name: "input", value: input), VariableOverride(name: "output", value: output),
+                         VariableOverride(name: "chunks", value: format == "zarr" ? "2,8,16" : "1,1,1"),
+                         VariableOverride(name: "block_shape", value: format == "zarr" ? "4,16,16" : "2,20,30")]
+        let pipeline = try PipelineLoader.load(file: TestEnvironment.repositoryRoot.appendingPathComponent("pipelines/convert.yaml").path,
+                                               overrides: overrides)
+        let summary = try PipelineRunner(pipeline: pipeline, options: RunOptions(version: "test")).run()
+        #expect(summary.succeeded, "\(summary)")
+        #expect(try readVolume(output, as: UInt16.self) == raw)
+        if format == "zarr" {
+            #expect(try Stores.open(try StoreAddress.parse(output)).metadata.chunkShape == Coordinate(2, 8, 16))
+        }
+    }
+}

@@ -171,9 +171,12 @@ struct DefinitionReader {
             }
             locations[entry.key] = entry.value.location(in: file)
             guard let raw = rawValue(entry.value, stage: stage, key: keyPrefix + entry.key) else { continue }
-            if raw == .null {
+            // Null, or a variable left empty, means "not given": the default applies.
+            if raw == .null || raw == .scalar("") {
                 if parameter.required {
                     diagnostics.error("needs a value: \(parameter.type)", at: entry.value.location(in: file), stage: stage, key: keyPrefix + entry.key)
+                } else {
+                    values[entry.key] = parameter.defaultValue
                 }
                 continue
             }

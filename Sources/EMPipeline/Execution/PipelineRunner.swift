@@ -117,10 +117,18 @@ public final class PipelineRunner {
             guard let sink = node.implementation as? BlockSink else { continue }
             let fingerprint = Fingerprint.of(fingerprints[node.name]! + "|" + layout)
             let root = Stores.sidecarPath(for: sink.outputAddress, name: "done")
-            let markers: DoneMarkers
+            var resumed: DoneMarkers?
             if let existing = DoneMarkers.existing(root: root, stage: node.name, fingerprint: fingerprint) {
-                try sink.open(resume: true)
-                markers = existing
+                do {
+                    try sink.open(resume: true)
+                    resumed = existing
+                } catch {
+                    state.events.emit("restart", ["stage": node.name, "reason": "the interrupted output cannot be reopened: \(error)"])
+                }
+            }
+            let markers: DoneMarkers
+            if let resumed {
+                markers = resumed
             } else {
                 try sink.open(resume: false)
                 markers = try DoneMarkers.start(root: root, stage: node.name, fingerprint: fingerprint)

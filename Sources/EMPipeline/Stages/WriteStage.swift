@@ -19,7 +19,7 @@ public struct WriteStage: StageKind {
                         .required("input", .volume, "The volume to store: a stage name or a store address."),
                         .required("output", .outputStore, "Where to write, e.g. out.zarr/labels, out.h5:volumes/labels, 'slices/*.tif'."),
                         .optional("data_type", .anyDataType, default: nil, "Element type of the output (default: the input's); values are rounded and clamped."),
-                        .optional("chunks", .shape, default: nil, "Chunk shape z,y,x of the output (default: the block shape, cut to the volume). The block shape must be a multiple of it."),
+                        .optional("chunks", .shape, default: nil, "Chunk shape z,y,x of the output (default: the block shape, cut to the volume). The block shape must be a multiple of it. TIFF is always written in whole sections."),
                         .optional("codec", .choice(Codec.commandLineNames), default: nil,
                                   "Chunk compression (default: zstd for Zarr, gzip for HDF5 and TIFF). HDF5 writes raw or gzip; TIFF raw, gzip, zlib or zstd."),
                         .optional("level", .integer(minimum: 1, maximum: 22), default: nil, "Compression level (codec default when absent)."),
@@ -34,7 +34,19 @@ public struct WriteStage: StageKind {
         let stage = check.stage
         let blockShape = check.execution.blockShape
         var valid = true
-        let chunks = stage.coordinate("chunks") ?? Coordinate.minimum(blockShape, input.shape)
+        let dataType = stage.dataType("data_type") ?? input.dataType
+        if address.format == .tiff {
+            if ![.uint8, .uint16, .float32].contains(dataType) {
+                check.error("TIFF holds uint8, uint16 or float32 voxels, not \(dataType) (set data_type or write Zarr or HDF5)",
+                            parameter: stage.values["data_type"] == nil ? "output" : "data_type")
+                valid = false
+            }
+            if blockShape.y < input.shape.y || blockShape.x < input.shape.x {
+                check.error("TIFF is written in whole sections: block_shape \(blockShape) must cover y and x of the volume \(input.shape)", parameter: "output")
+                valid = false
+            }
+        }
+        let chunks = Self.chunkShape(stage, address: address, blockShape: blockShape, shape: input.shape)
         for axis in 0..<3 where blockShape[axis] % chunks[axis] != 0 && blockShape[axis] < input.shape[axis] {
             check.error("block_shape \(blockShape) is not a multiple of chunks \(chunks): blocks would not be chunk-aligned",
                         parameter: stage.values["chunks"] == nil ? nil : "chunks")
@@ -57,7 +69,13 @@ public struct WriteStage: StageKind {
             valid = false
         }
         guard valid else { return nil }
-        return input.with(dataType: stage.dataType("data_type") ?? input.dataType)
+        return input.with(dataType: dataType)
+    }
+
+    /// The output's chunks: one section for TIFF, else `chunks` or the block shape cut to the volume.
+    static func chunkShape(_ stage: PipelineStage, address: StoreAddress, blockShape: Coordinate, shape: Coordinate) -> Coordinate {
+        if address.format == .tiff { return Coordinate(1, shape.y, shape.x) }
+        return Coordinate.minimum(stage.coordinate("chunks") ?? blockShape, shape)
     }
 
     /// The codec an output of `format` gets when the stage names none.
@@ -81,8 +99,8 @@ public struct WriteStage: StageKind {
 
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
         guard let output = stage.output, let input = context.inputs["input"] else { preconditionFailure("write stage '\(stage.name)' was described") }
-        let chunks = stage.coordinate("chunks") ?? Coordinate.minimum(context.execution.blockShape, input.shape)
         let address = stage.store("output")!
+        let chunks = Self.chunkShape(stage, address: address, blockShape: context.execution.blockShape, shape: input.shape)
         let spec = VolumeSpec(shape: output.shape, dataType: output.dataType, chunkShape: chunks, voxelSize: output.voxelSize,
                               origin: output.origin,
                               codec: try Codec.parse(stage.text("codec") ?? Self.defaultCodec(for: address.format), level: stage.integer("level")))
@@ -107,7 +125,7 @@ final class Writer: BlockSink {
         if resume {
             let existing = try Stores.open(outputAddress, writable: true)
             let m = existing.metadata
-            guard m.shape == spec.shape, m.dataType == spec.dataType, m.chunkShape == Coordinate.minimum(spec.chunkShape, spec.shape) else {
+            guard m.shape == spec.shape, m.dataType == spec.dataType, m.chunkShape == spec.chunkShape else {
                 throw PipelineError.execution("\(outputAddress): the output left by an interrupted run has shape \(m.shape), \(m.dataType), chunks \(m.chunkShape); expected \(spec.shape), \(spec.dataType), chunks \(spec.chunkShape)")
             }
             store = existing
@@ -121,9 +139,10 @@ final class Writer: BlockSink {
         guard let store, let volume = inputs["input"] else { preconditionFailure("writer used before open") }
         guard let inside = block.writeBox.intersection(Box(shape: spec.shape)) else { return }
         try volume.cropped(to: inside).write(to: store)
-        // Zarr chunks are durable once written; other formats buffer until flushed, and the
-        // block's done marker must not precede its data.
-        if outputAddress.format != .zarr { try store.flush() }
+        // HDF5 buffers writes until flushed, and the block's done marker must not precede its
+        // data. (Zarr chunks and TIFF slices are files on disk once written; a multi-page TIFF
+        // is assembled when the run closes it.)
+        if outputAddress.format == .hdf5 { try store.flush() }
     }
 
     func close() throws {
