@@ -31,13 +31,21 @@ final class DoneMarkers: @unchecked Sendable {
     /// creates an empty directory for this one.
     static func start(root: String, stage: String, fingerprint: String) throws -> DoneMarkers {
         let path = directory(root: root, stage: stage, fingerprint: fingerprint)
-        let manager = FileManager.default
-        for name in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(stage + "-") {
-            try? manager.removeItem(atPath: root + "/" + name)
-        }
-        do { try manager.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        removeOthers(in: root, stage: stage, keeping: fingerprint)
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
         catch { throw StorageError.unwritable(path: path, reason: "cannot create the done-marker directory (\(error.localizedDescription))") }
         return DoneMarkers(directory: path)
+    }
+
+    /// Removes `root/stage-FINGERPRINT` directories of fingerprints other than `fingerprint`
+    /// (markers or intermediate results of an earlier configuration).
+    static func removeOthers(in root: String, stage: String, keeping fingerprint: String) {
+        let manager = FileManager.default
+        for name in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(stage + "-") {
+            let suffix = name.dropFirst(stage.count + 1)
+            guard suffix.count == fingerprint.count, suffix.allSatisfy(\.isHexDigit), suffix != fingerprint else { continue }
+            try? manager.removeItem(atPath: root + "/" + name)
+        }
     }
 
     /// Ids of the blocks marked done.

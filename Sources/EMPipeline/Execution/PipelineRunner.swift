@@ -144,6 +144,7 @@ public final class PipelineRunner {
             for node in nodes {
                 let fingerprint = Fingerprint.of(fingerprints[node.name]! + "|" + layout)
                 let directory = workRoot + "/" + node.name + "-" + fingerprint
+                DoneMarkers.removeOthers(in: workRoot, stage: node.name, keeping: fingerprint)
                 let context = PreparationContext(stage: node.stage, fingerprint: fingerprint, grid: grid, directory: directory,
                                                  runner: state, graph: graph)
                 do {
@@ -187,7 +188,9 @@ public final class PipelineRunner {
         }, finished: { outcome in
             for (index, run) in sinks.enumerated() where !run.finished.contains(outcome.block.id) {
                 if stored[index].contains(outcome.block.id) {
-                    recorders[index].succeed(outcome.block, attempts: outcome.attempts, seconds: outcome.seconds)
+                    let voxels = outcome.block.writeBox.intersection(grid.region)?.voxelCount ?? 0
+                    recorders[index].succeed(outcome.block, attempts: outcome.attempts, seconds: outcome.seconds,
+                                             bytes: voxels * (run.node.stage.output?.dataType.size ?? 0))
                 } else {
                     recorders[index].fail(outcome.block, outcome.failure ?? "not stored", attempts: outcome.attempts, seconds: outcome.seconds)
                 }
