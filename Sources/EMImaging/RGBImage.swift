@@ -80,7 +80,7 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     /// The colour at a pixel.
-    public subscript(x: Int, y: Int) -> RGB {
+    public subscript(x x: Int, y y: Int) -> RGB {
         get { let i = 3 * (y * width + x); return RGB(rgb[i], rgb[i + 1], rgb[i + 2]) }
         set { setPixel(y * width + x, newValue) }
     }
