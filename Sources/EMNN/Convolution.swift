@@ -38,6 +38,12 @@ public final class Convolution: Layer {
     /// Output channel count.
     public var outputChannels: Int { core.outputChannels }
 
+    /// Bytes the im2col column buffer of the weight gradient may use; larger inputs are tiled over depth.
+    public var weightGradientBudget: Int {
+        get { core.weightGradients.columnBudget * 4 }
+        set { core.weightGradients.columnBudget = max(1, newValue / 4) }
+    }
+
     /// oneDNN's implementation for the forward pass on `shape` (never `ref`: those are refused).
     public func forwardImplementation(for shape: TensorShape) throws -> String { try core.forwardImplementation(for: shape) }
 

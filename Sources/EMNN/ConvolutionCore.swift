@@ -151,7 +151,7 @@ final class ConvolutionCore {
     let bias: Parameter
     let context: ComputeContext
     private var plans: [PlanKey: ConvolutionPlan] = [:]
-    private let weightGradients = WeightGradientEngine()
+    let weightGradients = WeightGradientEngine()
     private var savedInput: Tensor?
     private var savedOutput: Tensor?
     private var savedPlan: ConvolutionPlan?

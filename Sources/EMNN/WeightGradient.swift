@@ -12,7 +12,7 @@ import EMVolume
 /// to `[o, i, t]` order at the end.
 final class WeightGradientEngine {
     /// Upper bound on the column buffer, in floats.
-    let columnBudget: Int
+    var columnBudget: Int
     private var columns: UnsafeMutablePointer<Float>?
     private var columnCapacity = 0
     private var product: [Float] = []
