@@ -278,7 +278,7 @@ final class ConvolutionCore {
             reluBackward(&gradient, output: output)
         }
         let plainGradient = gradient.converted(to: .plain)
-        let threads = context.threadCount ?? ThreadSettings.blasThreads
+        let threads = context.threadCount ?? ThreadSettings.defaultThreads
         weight.gradient.withUnsafeMutableBufferPointer { g in
             switch kind {
             case .convolution:

@@ -1,12 +1,13 @@
 import COpenBLAS
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Thread counts of the two compute libraries: oneDNN (OpenMP) and OpenBLAS (pthreads).
+/// Thread counts of the compute libraries: oneDNN (OpenMP) and the engine's own workers.
 ///
-/// Both pools spin-wait after their work; the engine runs their phases one after the other, so
-/// giving both the same count (the cores available to this process) is the right default.
+/// OpenBLAS runs single-threaded inside the engine's Dispatch workers: its own pthread pool
+/// spin-waits long after each call and would compete with oneDNN's OpenMP threads.
 public enum ThreadSettings {
     private typealias SetThreads = @convention(c) (Int32) -> Void
 
@@ -16,13 +17,16 @@ public enum ThreadSettings {
         return unsafeBitCast(symbol, to: SetThreads.self)
     }()
 
-    /// Uses `count` threads for oneDNN on the calling thread and for OpenBLAS globally.
+    /// Uses `count` OpenMP threads for oneDNN calls made on the calling thread.
     public static func apply(_ count: Int) {
-        let count = Int32(max(1, count))
-        ompSetNumThreads?(count)
-        if openblas_get_num_threads() != count { openblas_set_num_threads(count) }
+        ompSetNumThreads?(Int32(max(1, count)))
     }
 
-    /// Threads OpenBLAS uses now.
-    public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+    /// Makes OpenBLAS compute on the calling thread only (the engine parallelises around it).
+    static func useSingleThreadedBLAS() {
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
+
+    /// Cores available to this process: the default worker count.
+    public static var defaultThreads: Int { ProcessInfo.processInfo.activeProcessorCount }
 }

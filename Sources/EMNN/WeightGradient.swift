@@ -3,34 +3,45 @@ import Dispatch
 import EMVolume
 
 /// Weight gradients of a convolution through im2col and OpenBLAS `sgemm`, tiled over output
-/// depth so the column buffer stays within a memory budget.
+/// rows so each worker's column buffer stays small (cache-resident) and memory stays bounded.
 ///
 /// For a convolution `y[o, p] = sum w[o, i, t] x[i, p * stride + t - padding]` it accumulates
 /// `dw[o, i, t] += sum_p dy[o, p] * x[i, p * stride + t - padding]`. The column buffer holds, for
 /// each output voxel `p`, the input values under every tap, ordered (channel block, tap, lane)
 /// so that blocked inputs are read eight or sixteen lanes at a time; the result is permuted back
-/// to `[o, i, t]` order at the end.
+/// to `[o, i, t]` order at the end. Workers (Dispatch) each own a tile buffer and a partial
+/// product and call single-threaded OpenBLAS, so no second spinning thread pool competes with
+/// oneDNN's OpenMP threads.
 final class WeightGradientEngine {
-    /// Upper bound on the column buffer, in floats.
+    /// Upper bound on all column buffers together, in floats.
     var columnBudget: Int
-    private var columns: UnsafeMutablePointer<Float>?
-    private var columnCapacity = 0
-    private var product: [Float] = []
+    private var workers: [Worker] = []
 
-    /// Creates an engine whose column buffer stays below `budgetBytes`.
-    init(budgetBytes: Int = 16 << 20) {
-        columnBudget = max(1, budgetBytes / 4)
+    /// Scratch memory of one worker thread.
+    private final class Worker {
+        var columns: UnsafeMutablePointer<Float>
+        var capacity: Int
+        var product: [Float] = []
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            columns = .allocate(capacity: capacity)
+        }
+
+        func reserve(_ count: Int) {
+            guard count > capacity else { return }
+            columns.deallocate()
+            columns = .allocate(capacity: count)
+            capacity = count
+        }
+
+        deinit { columns.deallocate() }
     }
 
-    deinit { columns?.deallocate() }
-
-    private func columnBuffer(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > columnCapacity {
-            columns?.deallocate()
-            columns = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            columnCapacity = count
-        }
-        return columns!
+    /// Creates an engine whose column buffers stay below `budgetBytes` in total.
+    init(budgetBytes: Int = 4 << 20) {
+        columnBudget = max(1, budgetBytes / 4)
+        ThreadSettings.useSingleThreadedBLAS()
     }
 
     /// Adds the weight gradient to `gradient` (`[outputChannels, inputChannels, kz, ky, kx]`).
@@ -38,7 +49,7 @@ final class WeightGradientEngine {
     /// - Parameters:
     ///   - input: the convolution's input, any layout.
     ///   - outputGradient: the gradient of its output, in plain layout.
-    ///   - threads: threads for im2col (OpenBLAS uses its own setting).
+    ///   - threads: worker threads.
     func accumulate(input: Tensor, outputGradient: Tensor, kernel: Coordinate, stride: Coordinate,
                     paddingLow: Coordinate, into gradient: UnsafeMutablePointer<Float>, threads: Int) {
         precondition(outputGradient.layout == .plain, "output gradient must be plain")
@@ -47,82 +58,104 @@ final class WeightGradientEngine {
         let rows = input.paddedChannels * taps
         let outChannels = outputGradient.shape.channels
         let out = outputGradient.shape.spatial
-        let plane = out.y * out.x
-        let tileDepth = max(1, min(out.z, columnBudget / max(1, rows * plane)))
-        let col = columnBuffer(rows * tileDepth * plane)
-        if product.count != outChannels * rows { product = Array(repeating: 0, count: outChannels * rows) }
-        product.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        let outputBase = outputGradient.storage.pointer
-        for n in 0..<input.shape.batch {
-            for z0 in Swift.stride(from: 0, to: out.z, by: tileDepth) {
-                let depth = min(tileDepth, out.z - z0)
-                fillColumns(input: input, sample: n, firstDepth: z0, depth: depth, out: out, kernel: kernel,
-                            stride: stride, paddingLow: paddingLow, columns: col, rows: rows, threads: threads)
-                let offset: Int = outputGradient.channelOffset(n, 0) + z0 * plane
-                let a = UnsafePointer(outputBase + offset)
-                product.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(rows), Int32(depth * plane),
-                                1, a, Int32(out.product), col, Int32(rows), 1, c.baseAddress, Int32(rows))
+        let lines = out.z * out.y
+        let threads = max(1, min(threads, input.shape.batch * lines))
+        let tileLines = max(1, min(lines, columnBudget / threads / max(1, rows * out.x)))
+        let tilesPerSample = (lines + tileLines - 1) / tileLines
+        let tiles = input.shape.batch * tilesPerSample
+        while workers.count < threads { workers.append(Worker(capacity: 0)) }
+        for worker in workers.prefix(threads) {
+            worker.reserve(rows * tileLines * out.x)
+            worker.product = Array(repeating: 0, count: outChannels * rows)
+        }
+        let outputBase = UnsafePointer(outputGradient.storage.pointer)
+        let workers = self.workers
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let worker = workers[t]
+            worker.product.withUnsafeMutableBufferPointer { product in
+                for tile in Swift.stride(from: t, to: tiles, by: threads) {
+                    let (n, first) = (tile / tilesPerSample, tile % tilesPerSample * tileLines)
+                    let count = min(tileLines, lines - first)
+                    fillColumns(input: input, sample: n, firstLine: first, lines: count, out: out, kernel: kernel,
+                                stride: stride, paddingLow: paddingLow, columns: worker.columns, rows: rows)
+                    let offset: Int = outputGradient.channelOffset(n, 0) + first * out.x
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(rows), Int32(count * out.x),
+                                1, outputBase + offset, Int32(out.product), worker.columns, Int32(rows), 1,
+                                product.baseAddress, Int32(rows))
                 }
             }
         }
         // Column r = (block, tap, lane) -> weight [o, block * lanes + lane, tap].
         let inChannels = input.shape.channels
-        product.withUnsafeBufferPointer { c in
-            for o in 0..<outChannels {
-                for i in 0..<inChannels {
-                    let (block, lane) = (i / lanes, i % lanes)
-                    for t in 0..<taps {
-                        gradient[(o * inChannels + i) * taps + t] += c[o * rows + (block * taps + t) * lanes + lane]
+        for worker in workers.prefix(threads) {
+            worker.product.withUnsafeBufferPointer { c in
+                for o in 0..<outChannels {
+                    for i in 0..<inChannels {
+                        let (block, lane) = (i / lanes, i % lanes)
+                        for t in 0..<taps {
+                            gradient[(o * inChannels + i) * taps + t] += c[o * rows + (block * taps + t) * lanes + lane]
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Writes the column rows for output depths `firstDepth..<firstDepth + depth` of sample `n`.
-    private func fillColumns(input: Tensor, sample n: Int, firstDepth: Int, depth: Int, out: Coordinate,
+    /// Writes the column rows of output lines `firstLine..<firstLine + lines` (line = z * out.y + y) of sample `n`.
+    private func fillColumns(input: Tensor, sample n: Int, firstLine: Int, lines: Int, out: Coordinate,
                              kernel: Coordinate, stride: Coordinate, paddingLow: Coordinate,
-                             columns: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
+                             columns: UnsafeMutablePointer<Float>, rows: Int) {
         let lanes = input.block
         let blocks = input.paddedChannels / lanes
         let inShape = input.shape.spatial
-        let source = input.storage.pointer + input.channelOffset(n, 0)
+        let source = UnsafePointer(input.storage.pointer + input.channelOffset(n, 0))
         let blockStride = inShape.product * lanes
         let taps = kernel.product
-        let slices = depth * out.y
-        let chunks = max(1, min(threads, slices))
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-            for slice in (slices * chunk / chunks)..<(slices * (chunk + 1) / chunks) {
-                let (dz, oy) = (slice / out.y, slice % out.y)
-                var row = columns + (dz * out.y + oy) * out.x * rows
-                for ox in 0..<out.x {
-                    let origin = Coordinate(z: (firstDepth + dz) * stride.z - paddingLow.z,
-                                            y: oy * stride.y - paddingLow.y, x: ox * stride.x - paddingLow.x)
-                    for block in 0..<blocks {
-                        var t = 0
-                        for kz in 0..<kernel.z {
-                            let iz = origin.z + kz
-                            for ky in 0..<kernel.y {
-                                let iy = origin.y + ky
-                                for kx in 0..<kernel.x {
-                                    let ix = origin.x + kx
-                                    let target = row + (block * taps + t) * lanes
-                                    if iz >= 0 && iz < inShape.z && iy >= 0 && iy < inShape.y && ix >= 0 && ix < inShape.x {
-                                                        let voxel: Int = (iz * inShape.y + iy) * inShape.x + ix
-                                        target.update(from: source + block * blockStride + voxel * lanes, count: lanes)
-                                    } else {
-                                        target.update(repeating: 0, count: lanes)
-                                    }
-                                    t += 1
+        var row = columns
+        for line in firstLine..<(firstLine + lines) {
+            let (oz, oy) = (line / out.y, line % out.y)
+            let iz0 = oz * stride.z - paddingLow.z, iy0 = oy * stride.y - paddingLow.y
+            for ox in 0..<out.x {
+                let ix0 = ox * stride.x - paddingLow.x
+                for block in 0..<blocks {
+                    let blockSource = source + block * blockStride
+                    var target = row + block * taps * lanes
+                    for kz in 0..<kernel.z {
+                        let iz = iz0 + kz
+                        for ky in 0..<kernel.y {
+                            let iy = iy0 + ky
+                            let rowInside = iz >= 0 && iz < inShape.z && iy >= 0 && iy < inShape.y
+                            let lineStart: Int = (iz * inShape.y + iy) * inShape.x
+                            for kx in 0..<kernel.x {
+                                let ix = ix0 + kx
+                                if rowInside && ix >= 0 && ix < inShape.x {
+                                    copyLanes(from: blockSource + (lineStart + ix) * lanes, to: target, count: lanes)
+                                } else {
+                                    target.update(repeating: 0, count: lanes)
                                 }
+                                target += lanes
                             }
                         }
                     }
-                    row += rows
                 }
+                row += rows
             }
         }
+    }
+}
+
+/// Copies `count` floats, with single vector moves for the usual 8- and 16-lane blocks.
+@inline(__always)
+private func copyLanes(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+    switch count {
+    case 8:
+        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+    case 16:
+        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+    case 1:
+        target.pointee = source.pointee
+    default:
+        target.update(from: source, count: count)
     }
 }
 
