@@ -49,7 +49,7 @@ final class ConvolutionPlan {
     /// Runs the forward primitive on `input` (already in `inputLayout`).
     func runForward(_ input: Tensor) throws -> Tensor {
         let weights = try forwardWeights.pointer(for: core)
-        var output = Tensor(shape: outputShape, layout: outputLayout)
+        var output = Tensor(shape: outputShape, layout: outputLayout, zeroed: false)
         var bias = core.bias.value
         try bias.withUnsafeMutableBytes { biasBytes in
             try forward.execute(core.context, [
@@ -67,7 +67,7 @@ final class ConvolutionPlan {
         let plan = try backwardDataPlan(inputShape: inputShape)
         let gradient = outputGradient.converted(to: plan.gradientLayout)
         let weights = try plan.weights.pointer(for: core)
-        var result = Tensor(shape: inputShape, layout: plan.inputGradientLayout)
+        var result = Tensor(shape: inputShape, layout: plan.inputGradientLayout, zeroed: false)
         try plan.primitive.execute(core.context, [
             (DNNL_ARG_DIFF_DST, try gradient.memoryDescriptor(), gradient.readPointer),
             (DNNL_ARG_WEIGHTS, plan.weights.descriptor, weights),
@@ -277,22 +277,21 @@ final class ConvolutionCore {
             gradient = gradient.converted(to: output.layout)
             reluBackward(&gradient, output: output)
         }
-        let plainGradient = gradient.converted(to: .plain)
         let threads = context.threadCount ?? ThreadSettings.defaultThreads
         weight.gradient.withUnsafeMutableBufferPointer { g in
             switch kind {
             case .convolution:
-                weightGradients.accumulate(input: input, outputGradient: plainGradient, kernel: kernel, stride: stride,
+                weightGradients.accumulate(input: input, outputGradient: gradient, kernel: kernel, stride: stride,
                                            paddingLow: paddingLow, into: g.baseAddress!, threads: threads)
             case .transposed:
                 // The weight gradient of y = W^T x is that of a convolution of the output gradient
                 // (as input) producing x (as output): the same im2col with the roles swapped.
-                weightGradients.accumulate(input: gradient, outputGradient: input.converted(to: .plain), kernel: kernel,
+                weightGradients.accumulate(input: gradient, outputGradient: input, kernel: kernel,
                                            stride: stride, paddingLow: paddingLow, into: g.baseAddress!, threads: threads)
             }
         }
         weight.maskGradient()
-        channelSums(plainGradient, into: &bias.gradient)
+        channelSums(gradient, into: &bias.gradient)
         return inputGradient ? try plan.runBackwardData(gradient, inputShape: input.shape) : nil
     }
 }

@@ -69,7 +69,7 @@ public final class MaxPooling: Layer {
 
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let plan = try plan(for: input, training: training)
-        var output = Tensor(shape: plan.output, layout: plan.outputLayout)
+        var output = Tensor(shape: plan.output, layout: plan.outputLayout, zeroed: false)
         var arguments = [(DNNL_ARG_SRC, try input.memoryDescriptor(), input.readPointer),
                          (DNNL_ARG_DST, try output.memoryDescriptor(), output.writePointer())]
         var workspace: TensorStorage?
@@ -92,7 +92,7 @@ public final class MaxPooling: Layer {
         let backward = try plans[key]?.backward ?? makeBackward(plan, inputShape: inputShape)
         plans[key]?.backward = backward
         let gradient = outputGradient.converted(to: plan.outputLayout)
-        var result = Tensor(shape: inputShape, layout: plan.inputLayout)
+        var result = Tensor(shape: inputShape, layout: plan.inputLayout, zeroed: false)
         try backward.execute(context, [
             (DNNL_ARG_DIFF_DST, try gradient.memoryDescriptor(), gradient.readPointer),
             (DNNL_ARG_WORKSPACE, plan.workspace!, UnsafeMutableRawPointer(workspace.pointer)),

@@ -25,7 +25,7 @@ public final class CropConcatenate {
         }
         let crop = try Self.cropBox(skip: skip.shape.spatial, target: up.shape.spatial)
         let shape = TensorShape(batch: up.shape.batch, channels: skip.shape.channels + up.shape.channels, spatial: crop.shape)
-        var output = Tensor(shape: shape, layout: .blocked(8))
+        var output = Tensor(shape: shape, layout: .blocked(8), zeroed: false)
         copyChannelRegion(from: skip, channel: 0, origin: crop.offset, into: &output, channel: 0, origin: .zero,
                           channels: skip.shape.channels, extent: crop.shape)
         copyChannelRegion(from: up, channel: 0, origin: .zero, into: &output, channel: skip.shape.channels, origin: .zero,

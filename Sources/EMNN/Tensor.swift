@@ -1,25 +1,66 @@
 import CDNNL
 import EMVolume
+import Foundation
 
-/// Zero-initialised, 64-byte aligned float storage shared by tensors until one of them mutates.
+/// 64-byte aligned float storage shared by tensors until one of them mutates.
 final class TensorStorage {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
 
-    init(count: Int) {
+    /// Storage for `count` floats, set to zero unless `zeroed` is false (for outputs a primitive
+    /// writes completely).
+    init(count: Int, zeroed: Bool = true) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, count) * 4)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        pointer = BufferPool.shared.take(count: count)
+        if zeroed { pointer.update(repeating: 0, count: max(1, count)) }
     }
 
     func copy() -> TensorStorage {
-        let result = TensorStorage(count: count)
+        let result = TensorStorage(count: count, zeroed: false)
         result.pointer.update(from: pointer, count: count)
         return result
     }
 
-    deinit { pointer.deallocate() }
+    deinit { BufferPool.shared.give(pointer, count: count) }
+}
+
+/// Keeps freed large buffers for reuse: a network allocates the same activation sizes every
+/// iteration, and fresh pages from the system cost a page fault each.
+final class BufferPool {
+    static let shared = BufferPool()
+    /// Buffers smaller than this many floats go straight to the allocator.
+    private let minimumCount = 1 << 18
+    /// At most this many bytes are kept idle.
+    private let limitBytes = 1 << 30
+    private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var idleBytes = 0
+    private let lock = NSLock()
+
+    func take(count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= minimumCount {
+            lock.lock()
+            let reused = idle[count]?.popLast()
+            if reused != nil { idleBytes -= count * 4 }
+            lock.unlock()
+            if let reused { return reused }
+        }
+        return UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
+        if count >= minimumCount {
+            lock.lock()
+            let keep = idleBytes + count * 4 <= limitBytes
+            if keep {
+                idle[count, default: []].append(pointer)
+                idleBytes += count * 4
+            }
+            lock.unlock()
+            if keep { return }
+        }
+        pointer.deallocate()
+    }
 }
 
 /// A 5D float tensor (batch, channels, z, y, x) in one of oneDNN's layouts.
@@ -35,9 +76,15 @@ public struct Tensor {
 
     /// A zero tensor.
     public init(shape: TensorShape, layout: TensorLayout = .plain) {
+        self.init(shape: shape, layout: layout, zeroed: true)
+    }
+
+    /// A tensor whose values will all be written; it is zeroed anyway when the layout pads channels.
+    init(shape: TensorShape, layout: TensorLayout, zeroed: Bool) {
         self.shape = shape
         self.layout = layout
-        self.storage = TensorStorage(count: shape.batch * layout.paddedChannels(shape.channels) * shape.spatial.product)
+        let padded = layout.paddedChannels(shape.channels)
+        self.storage = TensorStorage(count: shape.batch * padded * shape.spatial.product, zeroed: zeroed || padded != shape.channels)
     }
 
     /// A plain (NCDHW) tensor holding `values` in NCDHW order.
@@ -127,7 +174,7 @@ public struct Tensor {
     /// The same tensor in another layout.
     public func converted(to target: TensorLayout) -> Tensor {
         if target == layout { return self }
-        var result = Tensor(shape: shape, layout: target)
+        var result = Tensor(shape: shape, layout: target, zeroed: false)
         copyChannelRegion(from: self, channel: 0, origin: .zero, into: &result, channel: 0, origin: .zero,
                           channels: shape.channels, extent: shape.spatial)
         return result

@@ -48,11 +48,10 @@ final class WeightGradientEngine {
     ///
     /// - Parameters:
     ///   - input: the convolution's input, any layout.
-    ///   - outputGradient: the gradient of its output, in plain layout.
+    ///   - outputGradient: the gradient of its output, any layout.
     ///   - threads: worker threads.
     func accumulate(input: Tensor, outputGradient: Tensor, kernel: Coordinate, stride: Coordinate,
                     paddingLow: Coordinate, into gradient: UnsafeMutablePointer<Float>, threads: Int) {
-        precondition(outputGradient.layout == .plain, "output gradient must be plain")
         let taps = kernel.product
         let lanes = input.block
         let rows = input.paddedChannels * taps
@@ -66,7 +65,7 @@ final class WeightGradientEngine {
         while workers.count < threads { workers.append(Worker(capacity: 0)) }
         for worker in workers.prefix(threads) {
             worker.reserve(rows * tileLines * out.x)
-            worker.product = Array(repeating: 0, count: outChannels * rows)
+            worker.product = Array(repeating: 0, count: outputGradient.paddedChannels * rows)
         }
         let outputBase = UnsafePointer(outputGradient.storage.pointer)
         let workers = self.workers
@@ -78,10 +77,8 @@ final class WeightGradientEngine {
                     let count = min(tileLines, lines - first)
                     fillColumns(input: input, sample: n, firstLine: first, lines: count, out: out, kernel: kernel,
                                 stride: stride, paddingLow: paddingLow, columns: worker.columns, rows: rows)
-                    let offset: Int = outputGradient.channelOffset(n, 0) + first * out.x
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(rows), Int32(count * out.x),
-                                1, outputBase + offset, Int32(out.product), worker.columns, Int32(rows), 1,
-                                product.baseAddress, Int32(rows))
+                    multiply(outputGradient, base: outputBase, sample: n, firstVoxel: first * out.x, voxels: count * out.x,
+                             columns: worker.columns, rows: rows, into: product.baseAddress!)
                 }
             }
         }
@@ -98,6 +95,25 @@ final class WeightGradientEngine {
                     }
                 }
             }
+        }
+    }
+
+    /// `product[o, r] += sum_p dy[n, o, p] * columns[p, r]` over the tile's voxels. A plain
+    /// gradient is one row-major matrix (rows = channels); a blocked one is, per channel block, a
+    /// transposed `[voxels, lanes]` matrix, so no layout conversion is needed.
+    private func multiply(_ gradient: Tensor, base: UnsafePointer<Float>, sample n: Int, firstVoxel: Int, voxels: Int,
+                          columns: UnsafePointer<Float>, rows: Int, into product: UnsafeMutablePointer<Float>) {
+        let b = gradient.block, blocks = gradient.paddedChannels / b, spatial = gradient.spatialCount
+        if b == 1 {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(gradient.shape.channels), Int32(rows), Int32(voxels),
+                        1, base + gradient.channelOffset(n, 0) + firstVoxel, Int32(spatial), columns, Int32(rows), 1,
+                        product, Int32(rows))
+            return
+        }
+        for block in 0..<blocks {
+            let offset: Int = ((n * blocks + block) * spatial + firstVoxel) * b
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(b), Int32(rows), Int32(voxels),
+                        1, base + offset, Int32(b), columns, Int32(rows), 1, product + block * b * rows, Int32(rows))
         }
     }
 
