@@ -8,6 +8,9 @@ public struct BenchmarkMeasurement: Codable, Equatable, Sendable {
     public var name: String
     /// Median wall time of one run, in milliseconds.
     public var milliseconds: Double
+    /// Median processor time of the calling thread for one run, in milliseconds: with one
+    /// thread, the work itself, unaffected by other processes competing for the cores.
+    public var threadCPUMilliseconds: Double
     /// Floating-point operations of one run (multiply + add counted as 2).
     public var flops: Double
     /// Input voxels processed by one run.
@@ -21,16 +24,23 @@ public struct BenchmarkMeasurement: Codable, Equatable, Sendable {
 
 /// Micro-benchmarks of the convolution passes and of whole U-Net inference and training steps.
 public enum NNBenchmark {
-    /// Median wall time of `body` over `repetitions` runs after one warm-up run, in milliseconds.
-    static func time(repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
-        try body()
-        var samples: [Double] = []
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+    /// Median wall and calling-thread CPU times of `body` over `repetitions` runs after one
+    /// warm-up run, in milliseconds.
+    static func time(repetitions: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        func threadCPU() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
         }
-        return samples.sorted()[samples.count / 2]
+        try body()
+        var wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
+            try body()
+            cpu.append(threadCPU() - cpuStart)
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (wall.sorted()[wall.count / 2], cpu.sorted()[cpu.count / 2])
     }
 
     /// Times forward, backward-data and backward-weights of one same-padded convolution.
@@ -49,14 +59,15 @@ public enum NNBenchmark {
         let flops = 2.0 * Double(inputChannels * outputChannels * kernel.product * output.shape.spatial.product)
         let label = "conv \(inputChannels)->\(outputChannels) \(kernel.z)x\(kernel.y)x\(kernel.x) @ \(size)"
         let forward = try time(repetitions: repetitions) { _ = try conv.forward(input, training: true) }
-        let data = try time(repetitions: repetitions) { _ = try conv.core.backward(gradient, inputGradient: true) }
+        let data = try time(repetitions: repetitions) { _ = try conv.core.backward(gradient, parameters: false, inputGradient: true) }
         let weights = try time(repetitions: repetitions) { _ = try conv.core.backward(gradient, inputGradient: false) }
         return [
-            BenchmarkMeasurement(name: "\(label) forward (oneDNN)", milliseconds: forward, flops: flops, voxels: size.product),
-            BenchmarkMeasurement(name: "\(label) backward-weights (im2col + OpenBLAS)", milliseconds: weights, flops: flops,
-                                 voxels: size.product),
-            BenchmarkMeasurement(name: "\(label) backward-data (oneDNN)", milliseconds: max(0, data - weights), flops: flops,
-                                 voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) forward (oneDNN)", milliseconds: forward.wall, threadCPUMilliseconds: forward.cpu,
+                                 flops: flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) backward-data (oneDNN)", milliseconds: data.wall, threadCPUMilliseconds: data.cpu,
+                                 flops: flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) backward-weights (im2col + OpenBLAS)", milliseconds: weights.wall,
+                                 threadCPUMilliseconds: weights.cpu, flops: flops, voxels: size.product),
         ]
     }
 
@@ -78,8 +89,10 @@ public enum NNBenchmark {
         let inference = try time(repetitions: repetitions) { _ = try net.forward(input, training: false) }
         let training = try time(repetitions: repetitions) { _ = try trainer.step(input: input, target: target) }
         return [
-            BenchmarkMeasurement(name: "\(label) inference", milliseconds: inference, flops: flops, voxels: size.product),
-            BenchmarkMeasurement(name: "\(label) training step", milliseconds: training, flops: 3 * flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) inference", milliseconds: inference.wall, threadCPUMilliseconds: inference.cpu,
+                                 flops: flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) training step", milliseconds: training.wall, threadCPUMilliseconds: training.cpu,
+                                 flops: 3 * flops, voxels: size.product),
         ]
     }
 }

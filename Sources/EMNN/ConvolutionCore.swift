@@ -266,8 +266,9 @@ final class ConvolutionCore {
         return y
     }
 
-    /// Accumulates weight and bias gradients; returns the input gradient when `inputGradient`.
-    func backward(_ outputGradient: Tensor, inputGradient: Bool) throws -> Tensor? {
+    /// Accumulates weight and bias gradients (unless `parameters` is false); returns the input
+    /// gradient when `inputGradient`.
+    func backward(_ outputGradient: Tensor, parameters: Bool = true, inputGradient: Bool) throws -> Tensor? {
         guard let input = savedInput, let plan = savedPlan else {
             throw NNError.shapeMismatch("\(describe(outputGradient.shape, "backward")): backward called without a training forward pass")
         }
@@ -277,6 +278,12 @@ final class ConvolutionCore {
             gradient = gradient.converted(to: output.layout)
             reluBackward(&gradient, output: output)
         }
+        if parameters { accumulateParameterGradients(input: input, gradient: gradient) }
+        return inputGradient ? try plan.runBackwardData(gradient, inputShape: input.shape) : nil
+    }
+
+    /// Weight gradient by im2col + sgemm (masked), bias gradient by channel sums.
+    private func accumulateParameterGradients(input: Tensor, gradient: Tensor) {
         let threads = context.threadCount ?? ThreadSettings.defaultThreads
         weight.gradient.withUnsafeMutableBufferPointer { g in
             switch kind {
@@ -292,7 +299,6 @@ final class ConvolutionCore {
         }
         weight.maskGradient()
         channelSums(gradient, into: &bias.gradient)
-        return inputGradient ? try plan.runBackwardData(gradient, inputShape: input.shape) : nil
     }
 }
 
@@ -301,6 +307,10 @@ func reluBackward(_ gradient: inout Tensor, output: Tensor) {
     precondition(gradient.layout == output.layout && gradient.storageCount == output.storageCount)
     let y = output.storage.pointer
     gradient.withUnsafeMutableBufferPointer { g in
-        for i in 0..<g.count where y[i] <= 0 { g[i] = 0 }
+        // Unconditional loads and a select, so the loop vectorises without branches.
+        for i in 0..<g.count {
+            let value = g[i]
+            g[i] = y[i] > 0 ? value : 0
+        }
     }
 }

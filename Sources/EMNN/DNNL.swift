@@ -104,6 +104,8 @@ final class Primitive {
     ///   - allowReference: accept oneDNN's `ref` implementations (never for convolutions).
     init(operation: UnsafeRawPointer, attributes: dnnl_primitive_attr_t? = nil, context: ComputeContext,
          hint: Primitive? = nil, name: String, allowReference: Bool = false) throws {
+        // oneDNN fixes a primitive's thread decomposition when it is created.
+        context.applyThreadCount()
         var pd: dnnl_primitive_desc_t?
         try dnnlCheck(dnnl_primitive_desc_create(&pd, operation, attributes, context.engine, hint?.descriptor), name)
         var info: UnsafePointer<CChar>?

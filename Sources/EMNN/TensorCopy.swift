@@ -21,16 +21,16 @@ func copyChannelRegion(from source: Tensor, channel sourceChannel: Int, origin s
         && (channels % bs == 0 || (sourceChannel + channels == source.shape.channels
                                    && destinationChannel + channels == destination.shape.channels))
     let step = blockAligned ? bs : 1
+    // Rows outermost, channels inside: a blocked row is read once from memory and its lanes
+    // are then picked from cache for each channel.
     for n in 0..<source.shape.batch {
-        for c in stride(from: 0, to: channels, by: step) {
-            let sBase = source.channelOffset(n, sourceChannel + c)
-            let dBase = destination.channelOffset(n, destinationChannel + c)
-            for z in 0..<extent.z {
-                for y in 0..<extent.y {
-                    let sVoxel: Int = ((sourceOrigin.z + z) * ss.y + sourceOrigin.y + y) * ss.x + sourceOrigin.x
-                    let dVoxel: Int = ((destinationOrigin.z + z) * ds.y + destinationOrigin.y + y) * ds.x + destinationOrigin.x
-                    let sRow = sBase + sVoxel * bs
-                    let dRow = dBase + dVoxel * bd
+        for z in 0..<extent.z {
+            for y in 0..<extent.y {
+                let sVoxel: Int = ((sourceOrigin.z + z) * ss.y + sourceOrigin.y + y) * ss.x + sourceOrigin.x
+                let dVoxel: Int = ((destinationOrigin.z + z) * ds.y + destinationOrigin.y + y) * ds.x + destinationOrigin.x
+                for c in stride(from: 0, to: channels, by: step) {
+                    let sRow = source.channelOffset(n, sourceChannel + c) + sVoxel * bs
+                    let dRow = destination.channelOffset(n, destinationChannel + c) + dVoxel * bd
                     if blockAligned || (bs == 1 && bd == 1) {
                         (dst + dRow).update(from: src + sRow, count: extent.x * step)
                     } else {

@@ -3,15 +3,15 @@ import Dispatch
 import EMVolume
 
 /// Weight gradients of a convolution through im2col and OpenBLAS `sgemm`, tiled over output
-/// rows so each worker's column buffer stays small (cache-resident) and memory stays bounded.
+/// lines so each worker's column buffer stays small (cache-resident) and memory stays bounded.
 ///
 /// For a convolution `y[o, p] = sum w[o, i, t] x[i, p * stride + t - padding]` it accumulates
-/// `dw[o, i, t] += sum_p dy[o, p] * x[i, p * stride + t - padding]`. The column buffer holds, for
-/// each output voxel `p`, the input values under every tap, ordered (channel block, tap, lane)
-/// so that blocked inputs are read eight or sixteen lanes at a time; the result is permuted back
-/// to `[o, i, t]` order at the end. Workers (Dispatch) each own a tile buffer and a partial
-/// product and call single-threaded OpenBLAS, so no second spinning thread pool competes with
-/// oneDNN's OpenMP threads.
+/// `dw[o, i, t] += sum_p dy[o, p] * x[i, p * stride + t - padding]`. Input and output gradient
+/// are first brought to plain layout (one pass each), so every column row `(i, t)` is filled
+/// with contiguous copies and one sgemm per tile covers all output channels; its result is
+/// already in `[o, i, t]` order. Workers (Dispatch) each own a tile buffer and a partial product
+/// and call single-threaded OpenBLAS, so no second spinning thread pool competes with oneDNN's
+/// OpenMP threads.
 final class WeightGradientEngine {
     /// Upper bound on all column buffers together, in floats.
     var columnBudget: Int
@@ -23,9 +23,9 @@ final class WeightGradientEngine {
         var capacity: Int
         var product: [Float] = []
 
-        init(capacity: Int) {
-            self.capacity = capacity
-            columns = .allocate(capacity: capacity)
+        init() {
+            capacity = 0
+            columns = .allocate(capacity: 1)
         }
 
         func reserve(_ count: Int) {
@@ -52,22 +52,21 @@ final class WeightGradientEngine {
     ///   - threads: worker threads.
     func accumulate(input: Tensor, outputGradient: Tensor, kernel: Coordinate, stride: Coordinate,
                     paddingLow: Coordinate, into gradient: UnsafeMutablePointer<Float>, threads: Int) {
-        let taps = kernel.product
-        let lanes = input.block
-        let rows = input.paddedChannels * taps
-        let outChannels = outputGradient.shape.channels
-        let out = outputGradient.shape.spatial
+        let x = input.converted(to: .plain), dy = outputGradient.converted(to: .plain)
+        let rows = x.shape.channels * kernel.product
+        let outChannels = dy.shape.channels
+        let out = dy.shape.spatial
         let lines = out.z * out.y
-        let threads = max(1, min(threads, input.shape.batch * lines))
+        let threads = max(1, min(threads, x.shape.batch * lines))
         let tileLines = max(1, min(lines, columnBudget / threads / max(1, rows * out.x)))
         let tilesPerSample = (lines + tileLines - 1) / tileLines
-        let tiles = input.shape.batch * tilesPerSample
-        while workers.count < threads { workers.append(Worker(capacity: 0)) }
+        let tiles = x.shape.batch * tilesPerSample
+        while workers.count < threads { workers.append(Worker()) }
         for worker in workers.prefix(threads) {
             worker.reserve(rows * tileLines * out.x)
-            worker.product = Array(repeating: 0, count: outputGradient.paddedChannels * rows)
+            worker.product = Array(repeating: 0, count: outChannels * rows)
         }
-        let outputBase = UnsafePointer(outputGradient.storage.pointer)
+        let gradientBase = UnsafePointer(dy.storage.pointer)
         let workers = self.workers
         DispatchQueue.concurrentPerform(iterations: threads) { t in
             let worker = workers[t]
@@ -75,103 +74,60 @@ final class WeightGradientEngine {
                 for tile in Swift.stride(from: t, to: tiles, by: threads) {
                     let (n, first) = (tile / tilesPerSample, tile % tilesPerSample * tileLines)
                     let count = min(tileLines, lines - first)
-                    fillColumns(input: input, sample: n, firstLine: first, lines: count, out: out, kernel: kernel,
-                                stride: stride, paddingLow: paddingLow, columns: worker.columns, rows: rows)
-                    multiply(outputGradient, base: outputBase, sample: n, firstVoxel: first * out.x, voxels: count * out.x,
-                             columns: worker.columns, rows: rows, into: product.baseAddress!)
+                    fillColumns(input: x, sample: n, firstLine: first, lines: count, out: out, kernel: kernel,
+                                stride: stride, paddingLow: paddingLow, columns: worker.columns)
+                    let voxels = count * out.x
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(outChannels), Int32(rows), Int32(voxels),
+                                1, gradientBase + dy.channelOffset(n, 0) + first * out.x, Int32(out.product),
+                                worker.columns, Int32(voxels), 1, product.baseAddress, Int32(rows))
                 }
             }
         }
-        // Column r = (block, tap, lane) -> weight [o, block * lanes + lane, tap].
-        let inChannels = input.shape.channels
         for worker in workers.prefix(threads) {
             worker.product.withUnsafeBufferPointer { c in
-                for o in 0..<outChannels {
-                    for i in 0..<inChannels {
-                        let (block, lane) = (i / lanes, i % lanes)
-                        for t in 0..<taps {
-                            gradient[(o * inChannels + i) * taps + t] += c[o * rows + (block * taps + t) * lanes + lane]
-                        }
-                    }
-                }
+                for i in 0..<c.count { gradient[i] += c[i] }
             }
         }
     }
 
-    /// `product[o, r] += sum_p dy[n, o, p] * columns[p, r]` over the tile's voxels. A plain
-    /// gradient is one row-major matrix (rows = channels); a blocked one is, per channel block, a
-    /// transposed `[voxels, lanes]` matrix, so no layout conversion is needed.
-    private func multiply(_ gradient: Tensor, base: UnsafePointer<Float>, sample n: Int, firstVoxel: Int, voxels: Int,
-                          columns: UnsafePointer<Float>, rows: Int, into product: UnsafeMutablePointer<Float>) {
-        let b = gradient.block, blocks = gradient.paddedChannels / b, spatial = gradient.spatialCount
-        if b == 1 {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(gradient.shape.channels), Int32(rows), Int32(voxels),
-                        1, base + gradient.channelOffset(n, 0) + firstVoxel, Int32(spatial), columns, Int32(rows), 1,
-                        product, Int32(rows))
-            return
-        }
-        for block in 0..<blocks {
-            let offset: Int = ((n * blocks + block) * spatial + firstVoxel) * b
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(b), Int32(rows), Int32(voxels),
-                        1, base + offset, Int32(b), columns, Int32(rows), 1, product + block * b * rows, Int32(rows))
-        }
-    }
-
-    /// Writes the column rows of output lines `firstLine..<firstLine + lines` (line = z * out.y + y) of sample `n`.
+    /// Writes the columns of output lines `firstLine..<firstLine + lines` (line = z * out.y + y)
+    /// of sample `n` from a plain input: row `i * taps + tap` holds, for each voxel of the tile,
+    /// the input value under that tap (zero outside the volume).
     private func fillColumns(input: Tensor, sample n: Int, firstLine: Int, lines: Int, out: Coordinate,
                              kernel: Coordinate, stride: Coordinate, paddingLow: Coordinate,
-                             columns: UnsafeMutablePointer<Float>, rows: Int) {
-        let lanes = input.block
-        let blocks = input.paddedChannels / lanes
+                             columns: UnsafeMutablePointer<Float>) {
         let inShape = input.shape.spatial
-        let source = UnsafePointer(input.storage.pointer + input.channelOffset(n, 0))
-        let blockStride = inShape.product * lanes
-        let taps = kernel.product
-        var row = columns
-        for line in firstLine..<(firstLine + lines) {
-            let (oz, oy) = (line / out.y, line % out.y)
-            let iz0 = oz * stride.z - paddingLow.z, iy0 = oy * stride.y - paddingLow.y
-            for ox in 0..<out.x {
-                let ix0 = ox * stride.x - paddingLow.x
-                for block in 0..<blocks {
-                    let blockSource = source + block * blockStride
-                    var target = row + block * taps * lanes
-                    for kz in 0..<kernel.z {
-                        let iz = iz0 + kz
-                        for ky in 0..<kernel.y {
-                            let iy = iy0 + ky
-                            let rowInside = iz >= 0 && iz < inShape.z && iy >= 0 && iy < inShape.y
-                            let lineStart: Int = (iz * inShape.y + iy) * inShape.x
-                            for kx in 0..<kernel.x {
-                                let ix = ix0 + kx
-                                if rowInside && ix >= 0 && ix < inShape.x {
-                                    copyLanes(from: blockSource + (lineStart + ix) * lanes, to: target, count: lanes)
+        var target = columns
+        for channel in 0..<input.shape.channels {
+            let source = UnsafePointer(input.storage.pointer + input.channelOffset(n, channel))
+            for kz in 0..<kernel.z {
+                for ky in 0..<kernel.y {
+                    for kx in 0..<kernel.x {
+                        // Output x range whose input x lies inside the volume.
+                        let shift = kx - paddingLow.x
+                        let low = min(out.x, max(0, (-shift + stride.x - 1) / stride.x))
+                        let high = max(low, min(out.x, (inShape.x - shift + stride.x - 1) / stride.x))
+                        for line in firstLine..<(firstLine + lines) {
+                            let iz = (line / out.y) * stride.z - paddingLow.z + kz
+                            let iy = (line % out.y) * stride.y - paddingLow.y + ky
+                            if iz < 0 || iz >= inShape.z || iy < 0 || iy >= inShape.y {
+                                target.update(repeating: 0, count: out.x)
+                            } else {
+                                target.update(repeating: 0, count: low)
+                                let from = source + (iz * inShape.y + iy) * inShape.x + low * stride.x + shift
+                                if stride.x == 1 {
+                                    (target + low).update(from: from, count: high - low)
                                 } else {
-                                    target.update(repeating: 0, count: lanes)
+                                    for ox in 0..<(high - low) { target[low + ox] = from[ox * stride.x] }
                                 }
-                                target += lanes
+                                (target + high).update(repeating: 0, count: out.x - high)
                             }
+                            target += out.x
                         }
                     }
                 }
-                row += rows
             }
         }
-    }
-}
-
-/// Copies `count` floats, with single vector moves for the usual 8- and 16-lane blocks.
-@inline(__always)
-private func copyLanes(from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-    switch count {
-    case 8:
-        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-    case 16:
-        UnsafeMutableRawPointer(target).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
-    case 1:
-        target.pointee = source.pointee
-    default:
-        target.update(from: source, count: count)
     }
 }
 

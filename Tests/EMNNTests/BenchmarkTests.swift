@@ -14,7 +14,8 @@ struct BenchmarkTests {
         for (c, size) in [(16, Coordinate(repeating: 64)), (32, Coordinate(repeating: 32))] {
             for m in try NNBenchmark.convolution(inputChannels: c, outputChannels: c, kernel: Coordinate(repeating: 3), size: size,
                                                  threads: Self.threads) {
-                print(String(format: "%@: %.1f ms, %.1f GFLOP/s", m.name, m.milliseconds, m.gflopsPerSecond))
+                print(String(format: "%@: %.1f ms (thread CPU %.1f ms), %.1f GFLOP/s", m.name, m.milliseconds,
+                             m.threadCPUMilliseconds, m.gflopsPerSecond))
                 #expect(m.flops == 2 * Double(c * c * 27 * size.product))
             }
         }
@@ -25,7 +26,8 @@ struct BenchmarkTests {
         let configuration = UNetConfiguration(depth: 3, baseWidth: 16)
         for size in [Coordinate(repeating: 64), Coordinate(repeating: 96)] {
             for m in try NNBenchmark.unet(configuration: configuration, size: size, threads: Self.threads) {
-                print(String(format: "%@: %.1f ms, %.1f GFLOP/s, %.3f Mvoxel/s", m.name, m.milliseconds, m.gflopsPerSecond, m.megavoxelsPerSecond))
+                print(String(format: "%@: %.1f ms (thread CPU %.1f ms), %.1f GFLOP/s, %.3f Mvoxel/s", m.name, m.milliseconds,
+                             m.threadCPUMilliseconds, m.gflopsPerSecond, m.megavoxelsPerSecond))
             }
         }
         // 24.7 GFLOP for 1x64^3 is the figure quoted for the same network in PyTorch.
