@@ -187,3 +187,34 @@ func reluAttributes(_ fused: Bool) throws -> dnnl_primitive_attr_t? {
     try dnnlCheck(dnnl_primitive_attr_set_post_ops(attributes, postOps), "setting post-ops")
     return attributes
 }
+
+/// Layout conversions through oneDNN reorders on a process-wide engine; each call uses its own
+/// stream, so conversions may run on several threads at once.
+enum LayoutReorder {
+    private static let engine: dnnl_engine_t? = {
+        var engine: dnnl_engine_t?
+        return dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success ? engine : nil
+    }()
+
+    /// Writes `source` into `destination` (same shape, another layout).
+    static func run(from source: Tensor, into destination: inout Tensor) throws {
+        guard let engine else { throw NNError.library(operation: "reorder", status: "no CPU engine") }
+        var from = try source.memoryDescriptor(), to = try destination.memoryDescriptor()
+        var pd: dnnl_primitive_desc_t?
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &from, engine, &to, engine, nil), "reorder \(source.layout) -> \(destination.layout)")
+        defer { dnnl_primitive_desc_destroy(pd) }
+        var primitive: dnnl_primitive_t?
+        try dnnlCheck(dnnl_primitive_create(&primitive, pd), "reorder \(source.layout) -> \(destination.layout)")
+        defer { dnnl_primitive_destroy(primitive) }
+        var stream: dnnl_stream_t?
+        try dnnlCheck(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "reorder stream")
+        defer { dnnl_stream_destroy(stream) }
+        var memories: [dnnl_memory_t?] = [nil, nil]
+        defer { memories.forEach { dnnl_memory_destroy($0) } }
+        try dnnlCheck(dnnl_memory_create(&memories[0], &from, engine, source.readPointer), "reorder source")
+        try dnnlCheck(dnnl_memory_create(&memories[1], &to, engine, destination.writePointer()), "reorder destination")
+        var arguments = [dnnl_exec_arg_t(arg: DNNL_ARG_FROM, memory: memories[0]), dnnl_exec_arg_t(arg: DNNL_ARG_TO, memory: memories[1])]
+        try dnnlCheck(dnnl_primitive_execute(primitive, stream, 2, &arguments), "reorder \(source.layout) -> \(destination.layout)")
+        try dnnlCheck(dnnl_stream_wait(stream), "reorder wait")
+    }
+}

@@ -171,10 +171,12 @@ public struct Tensor {
         return result
     }
 
-    /// The same tensor in another layout.
+    /// The same tensor in another layout (large tensors are reordered by oneDNN's vectorised
+    /// reorder, small ones copied directly).
     public func converted(to target: TensorLayout) -> Tensor {
         if target == layout { return self }
         var result = Tensor(shape: shape, layout: target, zeroed: false)
+        if shape.elementCount >= 1 << 16, (try? LayoutReorder.run(from: self, into: &result)) != nil { return result }
         copyChannelRegion(from: self, channel: 0, origin: .zero, into: &result, channel: 0, origin: .zero,
                           channels: shape.channels, extent: shape.spatial)
         return result
