@@ -10,8 +10,10 @@ public final class ReLU: Layer {
     /// No parameters.
     public var parameters: [Parameter] { [] }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape { shape }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         var output = input
         output.withUnsafeMutableBufferPointer { y in
@@ -21,6 +23,7 @@ public final class ReLU: Layer {
         return output
     }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let output = savedOutput else { throw NNError.shapeMismatch("ReLU: backward called without a training forward pass") }
         _ = try expectGradient(outputGradient, matches: output.shape, layer: "ReLU")
@@ -40,8 +43,10 @@ public final class Sigmoid: Layer {
     /// No parameters.
     public var parameters: [Parameter] { [] }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape { shape }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         var output = input
         mapRealElements(&output, logistic)
@@ -49,6 +54,7 @@ public final class Sigmoid: Layer {
         return output
     }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let output = savedOutput else { throw NNError.shapeMismatch("sigmoid: backward called without a training forward pass") }
         _ = try expectGradient(outputGradient, matches: output.shape, layer: "sigmoid")

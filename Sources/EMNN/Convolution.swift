@@ -44,13 +44,19 @@ public final class Convolution: Layer {
         set { core.weightGradients.columnBudget = max(1, newValue / 4) }
     }
 
-    /// oneDNN's implementation for the forward pass on `shape` (never `ref`: those are refused).
-    public func forwardImplementation(for shape: TensorShape) throws -> String { try core.forwardImplementation(for: shape) }
+    /// oneDNN's implementations of the forward and backward-data passes on `shape` (never `ref`:
+    /// those are refused with `NNError.referenceImplementation`).
+    public func implementations(for shape: TensorShape) throws -> (forward: String, backwardData: String) {
+        try core.implementations(for: shape)
+    }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape { try core.outputShape(for: shape) }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor { try core.forward(input, training: training) }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         try core.backward(outputGradient, inputGradient: true)!
     }
@@ -81,13 +87,18 @@ public final class TransposedConvolution: Layer {
     /// Weight and bias.
     public var parameters: [Parameter] { [core.weight, core.bias] }
 
-    /// oneDNN's implementation for the forward pass on `shape`.
-    public func forwardImplementation(for shape: TensorShape) throws -> String { try core.forwardImplementation(for: shape) }
+    /// oneDNN's implementations of the forward and backward-data passes on `shape`.
+    public func implementations(for shape: TensorShape) throws -> (forward: String, backwardData: String) {
+        try core.implementations(for: shape)
+    }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape { try core.outputShape(for: shape) }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor { try core.forward(input, training: training) }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         try core.backward(outputGradient, inputGradient: true)!
     }

@@ -76,6 +76,11 @@ final class ConvolutionPlan {
         return result
     }
 
+    /// The implementation of the backward-data primitive (created if needed).
+    func backwardDataImplementation(inputShape: TensorShape) throws -> String {
+        try backwardDataPlan(inputShape: inputShape).primitive.implementation
+    }
+
     private func backwardDataPlan(inputShape: TensorShape)
         throws -> (primitive: Primitive, gradientLayout: TensorLayout, inputGradientLayout: TensorLayout, weights: PackedWeights) {
         if let backwardData { return backwardData }
@@ -251,9 +256,11 @@ final class ConvolutionCore {
         return plan
     }
 
-    /// The implementation oneDNN chose for the forward pass on `shape` (e.g. `jit:avx2`).
-    func forwardImplementation(for shape: TensorShape) throws -> String {
-        try plan(for: shape, training: true).forward.implementation
+    /// The implementations oneDNN chose for the forward and backward-data passes on `shape`
+    /// (e.g. `jit:avx2`).
+    func implementations(for shape: TensorShape) throws -> (forward: String, backwardData: String) {
+        let plan = try plan(for: shape, training: true)
+        return (plan.forward.implementation, try plan.backwardDataImplementation(inputShape: shape))
     }
 
     func forward(_ input: Tensor, training: Bool) throws -> Tensor {

@@ -30,6 +30,7 @@ public final class GroupNormalization: Layer {
     /// Gamma and beta.
     public var parameters: [Parameter] { [gamma, beta] }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape {
         guard shape.channels == channels else {
             throw NNError.shapeMismatch("group normalisation over \(channels) channels got an input of shape \(shape)")
@@ -47,6 +48,7 @@ public final class GroupNormalization: Layer {
         return result
     }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let shape = try outputShape(for: input.shape)
         let count = Double(channels / groups * shape.spatial.product)
@@ -68,6 +70,7 @@ public final class GroupNormalization: Layer {
         return output
     }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let (input, mean, inverse) = saved else {
             throw NNError.shapeMismatch("group normalisation: backward called without a training forward pass")

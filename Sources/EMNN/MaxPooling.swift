@@ -37,6 +37,7 @@ public final class MaxPooling: Layer {
     /// Pooling has no parameters.
     public var parameters: [Parameter] { [] }
 
+    /// The output shape for an input of `shape` (see `Layer`).
     public func outputShape(for shape: TensorShape) throws -> TensorShape {
         for axis in 0..<3 where shape.spatial[axis] % factor[axis] != 0 || shape.spatial[axis] == 0 {
             throw NNError.shapeMismatch("max-pooling \(factor) needs sizes divisible by the factor; axis \(axis) of \(shape) is \(shape.spatial[axis])")
@@ -67,6 +68,7 @@ public final class MaxPooling: Layer {
         return plan
     }
 
+    /// Computes the output; with `training`, keeps what `backward` needs (see `Layer`).
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let plan = try plan(for: input, training: training)
         var output = Tensor(shape: plan.output, layout: plan.outputLayout, zeroed: false)
@@ -83,6 +85,7 @@ public final class MaxPooling: Layer {
         return output
     }
 
+    /// Accumulates parameter gradients and returns the input gradient (see `Layer`).
     public func backward(_ outputGradient: Tensor) throws -> Tensor {
         guard let (plan, inputShape, workspace) = saved else {
             throw NNError.shapeMismatch("\(describe(outputGradient.shape, "backward")): called without a training forward pass")

@@ -14,6 +14,7 @@ public enum NNError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint file that cannot be read or written.
     case checkpoint(path: String, message: String)
 
+    /// A readable description.
     public var description: String {
         switch self {
         case let .library(operation, status): return "oneDNN failed in \(operation): \(status)"

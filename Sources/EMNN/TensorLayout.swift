@@ -23,6 +23,7 @@ public struct TensorShape: Hashable, Codable, Sendable, CustomStringConvertible 
     /// Dimensions in oneDNN's logical order N, C, D, H, W.
     var dims: [Int] { [batch, channels, spatial.z, spatial.y, spatial.x] }
 
+    /// A readable description.
     public var description: String { "\(batch)x\(channels)x\(spatial.z)x\(spatial.y)x\(spatial.x)" }
 }
 
@@ -80,6 +81,7 @@ public enum TensorLayout: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// A readable description.
     public var description: String {
         switch self {
         case .plain: return "ncdhw"

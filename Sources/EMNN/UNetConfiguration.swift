@@ -99,6 +99,7 @@ extension UNetConfiguration {
         case convolutionsPerLevel, padding, normalizationGroups, seed
     }
 
+    /// Decodes a configuration whose coordinates are `[z, y, x]` arrays.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func coordinates(_ key: CodingKeys) throws -> [Coordinate] {
@@ -122,6 +123,7 @@ extension UNetConfiguration {
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
     }
 
+    /// Encodes the configuration with coordinates as `[z, y, x]` arrays.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(inputChannels, forKey: .inputChannels)

@@ -36,8 +36,8 @@ struct ConvolutionForwardTests {
             let expectedSpatial = c.padding == .same ? c.spatial : c.spatial - c.kernel + Coordinate(repeating: 1)
             #expect(output.shape.spatial == expectedSpatial)
             #expect(maxDifference(output.toArray(), expected) < 1e-4, "relu \(relu) layout \(output.layout)")
-            let implementation = try conv.forwardImplementation(for: shape)
-            #expect(!implementation.hasPrefix("ref"), "implementation \(implementation)")
+            let implementations = try conv.implementations(for: shape)
+            #expect(!implementations.forward.hasPrefix("ref") && !implementations.backwardData.hasPrefix("ref"), "\(implementations)")
         }
     }
 
@@ -55,8 +55,8 @@ struct ConvolutionForwardTests {
                                                            outputChannels: co, kernel: factor, stride: factor)
             #expect(output.shape.spatial == shape.spatial * factor)
             #expect(maxDifference(output.toArray(), expected) < 1e-4)
-            let implementation = try up.forwardImplementation(for: shape)
-            #expect(!implementation.hasPrefix("ref"), "implementation \(implementation)")
+            let implementations = try up.implementations(for: shape)
+            #expect(!implementations.forward.hasPrefix("ref") && !implementations.backwardData.hasPrefix("ref"), "\(implementations)")
         }
     }
 }

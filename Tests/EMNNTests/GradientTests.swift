@@ -86,6 +86,13 @@ struct GradientTests {
         let output = try pool.forward(input, training: false)
         #expect(maxDifference(output.toArray(), Reference.maxPool(values, shape, factor: factor)) == 0)
         try GradientChecker(piecewiseLinear: true).check(pool, input: input)
+        // Plain inputs (one channel, as a network input, or several) pool the same way.
+        for channels in [1, 3] {
+            let plainShape = TensorShape(batch: 1, channels: channels, spatial: Coordinate(2, 4, 6))
+            let plainValues = randomValues(plainShape.elementCount, seed: 10)
+            let plain = try pool.forward(try Tensor(shape: plainShape, values: plainValues), training: true)
+            #expect(maxDifference(plain.toArray(), Reference.maxPool(plainValues, plainShape, factor: factor)) == 0)
+        }
     }
 
     @Test("group normalisation", arguments: [(12, 3, TensorLayout.blocked(8)), (6, 2, TensorLayout.plain), (8, 8, TensorLayout.blocked(8))])
