@@ -72,11 +72,11 @@ public enum NNBenchmark {
     }
 
     /// Times U-Net inference (forward) and a training step (forward, BCE + Dice, backward, Adam)
-    /// on one block of `size`.
-    public static func unet(configuration: UNetConfiguration, size: Coordinate, threads: Int? = nil,
+    /// on a batch of `batch` blocks of `size`.
+    public static func unet(configuration: UNetConfiguration, size: Coordinate, batch: Int = 1, threads: Int? = nil,
                             repetitions: Int = 3) throws -> [BenchmarkMeasurement] {
         let net = try UNet(configuration: configuration, threads: threads)
-        let shape = TensorShape(channels: configuration.inputChannels, spatial: size)
+        let shape = TensorShape(batch: batch, channels: configuration.inputChannels, spatial: size)
         var generator = SeededGenerator(seed: 3)
         let input = try Tensor(shape: shape, values: (0..<shape.elementCount).map { _ in Float.random(in: -1...1, using: &generator) })
         let outputShape = try net.outputShape(for: shape)
@@ -85,14 +85,14 @@ public enum NNBenchmark {
         })
         let trainer = UNetTrainer(network: net)
         let flops = try net.forwardFLOPs(for: shape)
-        let label = "U-Net depth \(configuration.depth) base \(configuration.baseWidth) @ \(size)"
+        let label = "U-Net depth \(configuration.depth) base \(configuration.baseWidth) @ \(batch)x\(size)"
         let inference = try time(repetitions: repetitions) { _ = try net.forward(input, training: false) }
         let training = try time(repetitions: repetitions) { _ = try trainer.step(input: input, target: target) }
         return [
             BenchmarkMeasurement(name: "\(label) inference", milliseconds: inference.wall, threadCPUMilliseconds: inference.cpu,
-                                 flops: flops, voxels: size.product),
+                                 flops: flops, voxels: shape.elementCount),
             BenchmarkMeasurement(name: "\(label) training step", milliseconds: training.wall, threadCPUMilliseconds: training.cpu,
-                                 flops: 3 * flops, voxels: size.product),
+                                 flops: 3 * flops, voxels: shape.elementCount),
         ]
     }
 }

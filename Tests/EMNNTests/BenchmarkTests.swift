@@ -30,6 +30,14 @@ struct BenchmarkTests {
                              m.threadCPUMilliseconds, m.gflopsPerSecond, m.megavoxelsPerSecond))
             }
         }
+        // The training peer: 330k parameters, 1x3x3 kernels on top, 1x2x2 pooling, batch 2 of 16x128x128.
+        let peer = UNetConfiguration(depth: 3, baseWidth: 16, kernelSizes: [Coordinate(1, 3, 3), Coordinate(3, 3, 3), Coordinate(3, 3, 3)],
+                                     poolingFactors: [Coordinate(1, 2, 2), Coordinate(1, 2, 2)])
+        print("peer parameters: \(try UNet(configuration: peer).parameterCount)")
+        for m in try NNBenchmark.unet(configuration: peer, size: Coordinate(16, 128, 128), batch: 2, threads: Self.threads) {
+            print(String(format: "peer %@: %.1f ms (thread CPU %.1f ms), %.1f GFLOP/s", m.name, m.milliseconds,
+                         m.threadCPUMilliseconds, m.gflopsPerSecond))
+        }
         // 24.7 GFLOP for 1x64^3 is the figure quoted for the same network in PyTorch.
         let flops = try UNet(configuration: configuration).forwardFLOPs(for: TensorShape(channels: 1, spatial: Coordinate(repeating: 64)))
         #expect(abs(flops / 1e9 - 24.7) < 0.3, "forward FLOPs \(flops)")
