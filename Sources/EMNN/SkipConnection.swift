@@ -18,14 +18,15 @@ public final class CropConcatenate {
         return Box(offset: Coordinate.floorDivide(difference, Coordinate(repeating: 2)), shape: target)
     }
 
-    /// `[crop(skip), up]` along channels, in the blocked layout convolutions prefer.
+    /// `[crop(skip), up]` along channels, in the upsampled tensor's layout (the blocked layout
+    /// oneDNN chose for this machine), or `nCdhw8c` when that is plain.
     public func forward(skip: Tensor, up: Tensor, training: Bool) throws -> Tensor {
         guard skip.shape.batch == up.shape.batch else {
             throw NNError.shapeMismatch("skip \(skip.shape) and upsampled \(up.shape) differ in batch size")
         }
         let crop = try Self.cropBox(skip: skip.shape.spatial, target: up.shape.spatial)
         let shape = TensorShape(batch: up.shape.batch, channels: skip.shape.channels + up.shape.channels, spatial: crop.shape)
-        var output = Tensor(shape: shape, layout: .blocked(8), zeroed: false)
+        var output = Tensor(shape: shape, layout: up.layout == .plain ? .blocked(8) : up.layout, zeroed: false)
         copyChannelRegion(from: skip, channel: 0, origin: crop.offset, into: &output, channel: 0, origin: .zero,
                           channels: skip.shape.channels, extent: crop.shape)
         copyChannelRegion(from: up, channel: 0, origin: .zero, into: &output, channel: skip.shape.channels, origin: .zero,
