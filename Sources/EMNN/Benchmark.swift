@@ -1,0 +1,133 @@
+import Dispatch
+import EMVolume
+import Foundation
+
+/// One timed operation of a micro-benchmark.
+public struct BenchmarkMeasurement: Codable, Equatable, Sendable {
+    /// What was timed, e.g. `conv 16->16 3x3x3 @ 64^3 forward`.
+    public var name: String
+    /// Median wall time of one run, in milliseconds.
+    public var milliseconds: Double
+    /// Median processor time of the calling thread for one run, in milliseconds: with one
+    /// thread, the work itself, unaffected by other processes competing for the cores.
+    public var threadCPUMilliseconds: Double
+    /// Floating-point operations of one run (multiply + add counted as 2).
+    public var flops: Double
+    /// Input voxels processed by one run.
+    public var voxels: Int
+
+    /// Achieved GFLOP/s.
+    public var gflopsPerSecond: Double { flops / (milliseconds * 1e6) }
+    /// Input megavoxels per second.
+    public var megavoxelsPerSecond: Double { Double(voxels) / (milliseconds * 1e3) }
+}
+
+/// Micro-benchmarks of the convolution passes and of whole U-Net inference and training steps.
+public enum NNBenchmark {
+    /// Median wall and calling-thread CPU times of `body` over `repetitions` runs after one
+    /// warm-up run, in milliseconds.
+    static func time(repetitions: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
+        func threadCPU() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+        }
+        try body()
+        var wall: [Double] = [], cpu: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
+            try body()
+            cpu.append(threadCPU() - cpuStart)
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (wall.sorted()[wall.count / 2], cpu.sorted()[cpu.count / 2])
+    }
+
+    /// Times forward, backward-data and backward-weights of one same-padded convolution.
+    public static func convolution(inputChannels: Int, outputChannels: Int, kernel: Coordinate, size: Coordinate,
+                                   threads: Int? = nil, repetitions: Int = 5) throws -> [BenchmarkMeasurement] {
+        let context = try ComputeContext(threadCount: threads)
+        let conv = try Convolution(name: "bench", inputChannels: inputChannels, outputChannels: outputChannels, kernel: kernel,
+                                   fusedReLU: true, context: context, seed: 1)
+        let shape = TensorShape(channels: inputChannels, spatial: size)
+        var generator = SeededGenerator(seed: 2)
+        let input = try Tensor(shape: shape, values: (0..<shape.elementCount).map { _ in Float.random(in: -1...1, using: &generator) })
+            .converted(to: inputChannels >= 8 ? .blocked(8) : .plain)
+        let output = try conv.forward(input, training: true)
+        let gradient = try Tensor(shape: output.shape, values: (0..<output.shape.elementCount).map { _ in Float.random(in: -1...1, using: &generator) })
+            .converted(to: output.layout)
+        let flops = 2.0 * Double(inputChannels * outputChannels * kernel.product * output.shape.spatial.product)
+        let label = "conv \(inputChannels)->\(outputChannels) \(kernel.z)x\(kernel.y)x\(kernel.x) @ \(size)"
+        let forward = try time(repetitions: repetitions) { _ = try conv.forward(input, training: true) }
+        let data = try time(repetitions: repetitions) { _ = try conv.core.backward(gradient, parameters: false, inputGradient: true) }
+        let weights = try time(repetitions: repetitions) { _ = try conv.core.backward(gradient, inputGradient: false) }
+        return [
+            BenchmarkMeasurement(name: "\(label) forward (oneDNN)", milliseconds: forward.wall, threadCPUMilliseconds: forward.cpu,
+                                 flops: flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) backward-data (oneDNN)", milliseconds: data.wall, threadCPUMilliseconds: data.cpu,
+                                 flops: flops, voxels: size.product),
+            BenchmarkMeasurement(name: "\(label) backward-weights (im2col + OpenBLAS)", milliseconds: weights.wall,
+                                 threadCPUMilliseconds: weights.cpu, flops: flops, voxels: size.product),
+        ]
+    }
+
+    /// Times U-Net inference (forward) and a training step (forward, BCE + Dice, backward, Adam)
+    /// on a batch of `batch` blocks of `size`.
+    public static func unet(configuration: UNetConfiguration, size: Coordinate, batch: Int = 1, threads: Int? = nil,
+                            repetitions: Int = 3) throws -> [BenchmarkMeasurement] {
+        let net = try UNet(configuration: configuration, threads: threads)
+        let shape = TensorShape(batch: batch, channels: configuration.inputChannels, spatial: size)
+        var generator = SeededGenerator(seed: 3)
+        let input = try Tensor(shape: shape, values: (0..<shape.elementCount).map { _ in Float.random(in: -1...1, using: &generator) })
+        let outputShape = try net.outputShape(for: shape)
+        let target = try Tensor(shape: outputShape, values: (0..<outputShape.elementCount).map { _ in
+            Float.random(in: 0...1, using: &generator) < 0.05 ? 1 : 0
+        })
+        let trainer = UNetTrainer(network: net)
+        let flops = try net.forwardFLOPs(for: shape)
+        let label = "U-Net depth \(configuration.depth) base \(configuration.baseWidth) @ \(batch)x\(size)"
+        let inference = try time(repetitions: repetitions) { _ = try net.forward(input, training: false) }
+        let training = try time(repetitions: repetitions) { _ = try trainer.step(input: input, target: target) }
+        return [
+            BenchmarkMeasurement(name: "\(label) inference", milliseconds: inference.wall, threadCPUMilliseconds: inference.cpu,
+                                 flops: flops, voxels: shape.elementCount),
+            BenchmarkMeasurement(name: "\(label) training step", milliseconds: training.wall, threadCPUMilliseconds: training.cpu,
+                                 flops: 3 * flops, voxels: shape.elementCount),
+        ]
+    }
+}
+
+extension UNet {
+    /// Floating-point operations of one forward pass over `input` (convolutions and transposed
+    /// convolutions; multiply + add counted as 2).
+    public func forwardFLOPs(for input: TensorShape) throws -> Double {
+        _ = try outputShape(for: input)
+        let c = configuration
+        var total = 0.0
+        var size = input.spatial
+        var channels = c.inputChannels
+        var skipSizes: [Coordinate] = []
+        func convolutions(level: Int) {
+            for _ in 0..<c.convolutionsPerLevel {
+                if c.padding == .valid { size = size - c.kernelSizes[level] + Coordinate(repeating: 1) }
+                total += 2 * Double(channels * c.width(level: level) * c.kernelSizes[level].product * size.product)
+                channels = c.width(level: level)
+            }
+        }
+        for level in 0..<c.depth {
+            convolutions(level: level)
+            if level < c.depth - 1 {
+                skipSizes.append(size)
+                size = Coordinate.floorDivide(size, c.poolingFactors[level])
+            }
+        }
+        for level in (0..<(c.depth - 1)).reversed() {
+            total += 2 * Double(channels * c.width(level: level) * c.poolingFactors[level].product * size.product)
+            size = size * c.poolingFactors[level]
+            channels = 2 * c.width(level: level)
+            convolutions(level: level)
+        }
+        return total + 2 * Double(channels * c.outputChannels * size.product) * Double(input.batch)
+            + total * Double(input.batch - 1)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// The optimiser and loss settings and progress saved beside a model's weights.
+public struct TrainingState: Codable, Equatable, Sendable {
+    /// Optimiser steps taken.
+    public var step: Int
+    /// Optimiser settings.
+    public var optimizer: AdamConfiguration
+    /// Loss settings.
+    public var loss: LossConfiguration
+    /// Free-form values of the training loop (for example the best validation score).
+    public var metadata: [String: String]
+}
+
+/// Checkpoint files: a directory with `config.json` (the architecture), `model.safetensors`
+/// (weights under their parameter names, masks under `NAME.mask`) and, for training,
+/// `training_state.json` plus `optimizer.safetensors` (Adam moments `NAME.adam_m`, `NAME.adam_v`).
+public enum CheckpointFile {
+    /// The architecture.
+    public static let configuration = "config.json"
+    /// Weights and masks.
+    public static let model = "model.safetensors"
+    /// Step, optimiser and loss settings.
+    public static let trainingState = "training_state.json"
+    /// Adam moments.
+    public static let optimizer = "optimizer.safetensors"
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        do {
+            try encoder.encode(value).write(to: url, options: .atomic)
+        } catch {
+            throw NNError.checkpoint(path: url.path, message: "cannot write: \(error)")
+        }
+    }
+
+    static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(contentsOf: url))
+        } catch {
+            throw NNError.checkpoint(path: url.path, message: "cannot read \(T.self): \(error)")
+        }
+    }
+
+    static func createDirectory(_ directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw NNError.checkpoint(path: directory.path, message: "cannot create the checkpoint directory: \(error.localizedDescription)")
+        }
+    }
+}
+
+extension UNet {
+    /// Writes `config.json` and `model.safetensors` into `directory` (created if needed).
+    public func save(to directory: URL) throws {
+        try CheckpointFile.createDirectory(directory)
+        try CheckpointFile.writeJSON(configuration, to: directory.appendingPathComponent(CheckpointFile.configuration))
+        var tensors: [NamedTensor] = []
+        for parameter in parameters {
+            tensors.append(NamedTensor(name: parameter.name, shape: parameter.shape, values: parameter.value))
+            if let mask = parameter.mask {
+                tensors.append(NamedTensor(name: "\(parameter.name).mask", shape: Array(parameter.shape.prefix(2)), values: mask))
+            }
+        }
+        let json = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+        try SafeTensors.write(tensors, metadata: ["format": "emflow-unet", "config": json],
+                              to: directory.appendingPathComponent(CheckpointFile.model))
+    }
+
+    /// Rebuilds a network from a checkpoint directory written by `save(to:)`.
+    public convenience init(checkpoint directory: URL, threads: Int? = nil) throws {
+        let configuration = try CheckpointFile.readJSON(UNetConfiguration.self,
+                                                        from: directory.appendingPathComponent(CheckpointFile.configuration))
+        try self.init(configuration: configuration, threads: threads)
+        try loadWeights(from: directory.appendingPathComponent(CheckpointFile.model))
+    }
+
+    /// Replaces every weight (and mask) with those of a safetensors file; names and shapes must match.
+    public func loadWeights(from url: URL) throws {
+        let (tensors, _) = try SafeTensors.read(from: url)
+        var byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        for parameter in parameters {
+            guard let tensor = byName.removeValue(forKey: parameter.name) else {
+                throw NNError.checkpoint(path: url.path, message: "missing tensor '\(parameter.name)' of shape \(parameter.shape)")
+            }
+            guard tensor.shape == parameter.shape else {
+                throw NNError.checkpoint(path: url.path, message: "tensor '\(parameter.name)' has shape \(tensor.shape), the network needs \(parameter.shape)")
+            }
+            parameter.value = tensor.values
+            let mask = byName.removeValue(forKey: "\(parameter.name).mask")
+            do {
+                try parameter.setMask(mask?.values)
+            } catch {
+                throw NNError.checkpoint(path: url.path, message: "mask of '\(parameter.name)': \(error)")
+            }
+        }
+        if !byName.isEmpty {
+            throw NNError.checkpoint(path: url.path, message: "tensors not in this network: \(byName.keys.sorted().joined(separator: ", "))")
+        }
+    }
+}
+
+extension UNetTrainer {
+    /// Writes the network and the training state (step, settings, Adam moments) into `directory`.
+    public func save(to directory: URL, metadata: [String: String] = [:]) throws {
+        try network.save(to: directory)
+        var tensors: [NamedTensor] = []
+        for parameter in network.parameters {
+            guard let (m, v) = optimizer.moments[parameter.name] else { continue }
+            tensors.append(NamedTensor(name: "\(parameter.name).adam_m", shape: parameter.shape, values: m))
+            tensors.append(NamedTensor(name: "\(parameter.name).adam_v", shape: parameter.shape, values: v))
+        }
+        try SafeTensors.write(tensors, metadata: ["step": String(optimizer.step)],
+                              to: directory.appendingPathComponent(CheckpointFile.optimizer))
+        let state = TrainingState(step: optimizer.step, optimizer: optimizer.configuration, loss: loss, metadata: metadata)
+        try CheckpointFile.writeJSON(state, to: directory.appendingPathComponent(CheckpointFile.trainingState))
+    }
+
+    /// Restores a trainer (network weights, optimiser moments and step, loss settings) from `directory`.
+    public convenience init(checkpoint directory: URL, threads: Int? = nil) throws {
+        let network = try UNet(checkpoint: directory, threads: threads)
+        let stateURL = directory.appendingPathComponent(CheckpointFile.trainingState)
+        let state = try CheckpointFile.readJSON(TrainingState.self, from: stateURL)
+        let momentsURL = directory.appendingPathComponent(CheckpointFile.optimizer)
+        let tensors = Dictionary(try SafeTensors.read(from: momentsURL).tensors.map { ($0.name, $0.values) },
+                                 uniquingKeysWith: { a, _ in a })
+        var moments: [String: (first: [Float], second: [Float])] = [:]
+        for parameter in network.parameters {
+            switch (tensors["\(parameter.name).adam_m"], tensors["\(parameter.name).adam_v"]) {
+            case let (m?, v?) where m.count == parameter.value.count && v.count == parameter.value.count:
+                moments[parameter.name] = (m, v)
+            case (nil, nil) where state.step == 0:
+                continue
+            default:
+                throw NNError.checkpoint(path: momentsURL.path, message: "Adam moments of '\(parameter.name)' are missing or mis-sized")
+            }
+        }
+        self.init(network: network, optimizer: Adam(configuration: state.optimizer, step: state.step, moments: moments), loss: state.loss)
+    }
+}

@@ -1,0 +1,141 @@
+import EMVolume
+import Foundation
+
+/// The architecture of a 3D U-Net.
+///
+/// Level `l` (0 = full resolution) has `convolutionsPerLevel` convolutions of kernel
+/// `kernelSizes[l]` and `width(level: l)` channels, each followed by ReLU (and group
+/// normalisation before it when `normalizationGroups` is set). Between levels `l` and `l + 1`
+/// the encoder max-pools by `poolingFactors[l]` and the decoder upsamples by a transposed
+/// convolution with kernel = stride = that factor; skips are centre-cropped and concatenated
+/// before the upsampled features. A 1x1x1 convolution maps to `outputChannels` logits.
+///
+/// Encoded as JSON with coordinates as `[z, y, x]` arrays.
+public struct UNetConfiguration: Codable, Equatable, Sendable {
+    /// Channels of the input image.
+    public var inputChannels: Int
+    /// Channels of the output (one logit per class or affinity).
+    public var outputChannels: Int
+    /// Number of resolution levels (1 = no pooling).
+    public var depth: Int
+    /// Channels at level 0.
+    public var baseWidth: Int
+    /// Factor between the widths of successive levels.
+    public var widthMultiplier: Double
+    /// Kernel per level, `depth` entries; sizes must be odd (e.g. 1x3x3 or 3x3x3).
+    public var kernelSizes: [Coordinate]
+    /// Pooling factor between level `l` and `l + 1`, `depth - 1` entries (e.g. 1x2x2 or 2x2x2).
+    public var poolingFactors: [Coordinate]
+    /// Convolutions per level on each side.
+    public var convolutionsPerLevel: Int
+    /// `.same` keeps sizes; `.valid` shrinks them and the output is smaller than the input.
+    public var padding: Padding
+    /// Groups of the group normalisation after each convolution, or `nil` for none.
+    public var normalizationGroups: Int?
+    /// Seed of the weight initialisation.
+    public var seed: UInt64
+
+    /// Creates a configuration; the defaults describe a depth-3, base-16, 3x3x3, pool-2 U-Net.
+    public init(inputChannels: Int = 1, outputChannels: Int = 1, depth: Int = 3, baseWidth: Int = 16,
+                widthMultiplier: Double = 2, kernelSizes: [Coordinate]? = nil, poolingFactors: [Coordinate]? = nil,
+                convolutionsPerLevel: Int = 2, padding: Padding = .same, normalizationGroups: Int? = nil, seed: UInt64 = 0) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.depth = depth
+        self.baseWidth = baseWidth
+        self.widthMultiplier = widthMultiplier
+        self.kernelSizes = kernelSizes ?? Array(repeating: Coordinate(repeating: 3), count: max(depth, 0))
+        self.poolingFactors = poolingFactors ?? Array(repeating: Coordinate(repeating: 2), count: max(depth - 1, 0))
+        self.convolutionsPerLevel = convolutionsPerLevel
+        self.padding = padding
+        self.normalizationGroups = normalizationGroups
+        self.seed = seed
+    }
+
+    /// Channels at `level`: `baseWidth * widthMultiplier^level`, rounded.
+    public func width(level: Int) -> Int {
+        Int((Double(baseWidth) * pow(widthMultiplier, Double(level))).rounded())
+    }
+
+    /// Throws `NNError.invalidConfiguration` with what would work when the architecture is nonsense.
+    public func validate() throws {
+        func fail(_ message: String) -> NNError { .invalidConfiguration(message) }
+        guard depth >= 1 else { throw fail("depth is \(depth); a U-Net needs at least 1 level (3 or 4 is typical)") }
+        guard inputChannels >= 1, outputChannels >= 1 else {
+            throw fail("input and output channels must be at least 1 (got \(inputChannels) and \(outputChannels))")
+        }
+        guard baseWidth >= 1, widthMultiplier > 0 else {
+            throw fail("base width \(baseWidth) and width multiplier \(widthMultiplier) must be positive (e.g. 16 and 2)")
+        }
+        for level in 0..<depth where width(level: level) < 1 {
+            throw fail("level \(level) would have \(width(level: level)) channels (base \(baseWidth) x \(widthMultiplier)^\(level)); "
+                + "use a width multiplier of at least \(pow(1 / Double(baseWidth), 1 / Double(max(level, 1))))")
+        }
+        guard convolutionsPerLevel >= 1 else { throw fail("convolutionsPerLevel is \(convolutionsPerLevel); use 1 or more (2 is typical)") }
+        guard kernelSizes.count == depth else {
+            throw fail("\(kernelSizes.count) kernel sizes given for \(depth) levels; give one per level, e.g. \(Array(repeating: "3,3,3", count: depth))")
+        }
+        for (level, k) in kernelSizes.enumerated() where !Coordinate.all(k, .zero, >) || k.components.contains(where: { $0 % 2 == 0 }) {
+            throw fail("kernel \(k) at level \(level): sizes must be positive and odd (e.g. 1,3,3 or 3,3,3) so outputs stay centred")
+        }
+        guard poolingFactors.count == depth - 1 else {
+            throw fail("\(poolingFactors.count) pooling factors given for \(depth) levels; give depth - 1 = \(depth - 1), e.g. 1,2,2 or 2,2,2")
+        }
+        for (level, f) in poolingFactors.enumerated() where !Coordinate.all(f, .zero, >) {
+            throw fail("pooling factor \(f) between levels \(level) and \(level + 1) must be positive on every axis (e.g. 1,2,2)")
+        }
+        if let groups = normalizationGroups {
+            for level in 0..<depth where groups < 1 || width(level: level) % groups != 0 {
+                throw fail("group normalisation with \(groups) groups needs every width divisible by it; level \(level) has \(width(level: level)) channels "
+                    + "(widths \((0..<depth).map { width(level: $0) }))")
+            }
+        }
+    }
+}
+
+extension UNetConfiguration {
+    private enum CodingKeys: String, CodingKey {
+        case inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors
+        case convolutionsPerLevel, padding, normalizationGroups, seed
+    }
+
+    /// Decodes a configuration whose coordinates are `[z, y, x]` arrays.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func coordinates(_ key: CodingKeys) throws -> [Coordinate] {
+            try c.decode([[Int]].self, forKey: key).map { array in
+                guard let coordinate = Coordinate(array) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: "expected [z, y, x], got \(array)")
+                }
+                return coordinate
+            }
+        }
+        self.init(inputChannels: try c.decode(Int.self, forKey: .inputChannels),
+                  outputChannels: try c.decode(Int.self, forKey: .outputChannels),
+                  depth: try c.decode(Int.self, forKey: .depth),
+                  baseWidth: try c.decode(Int.self, forKey: .baseWidth),
+                  widthMultiplier: try c.decode(Double.self, forKey: .widthMultiplier),
+                  kernelSizes: try coordinates(.kernelSizes),
+                  poolingFactors: try coordinates(.poolingFactors),
+                  convolutionsPerLevel: try c.decode(Int.self, forKey: .convolutionsPerLevel),
+                  padding: try c.decode(Padding.self, forKey: .padding),
+                  normalizationGroups: try c.decodeIfPresent(Int.self, forKey: .normalizationGroups),
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+    }
+
+    /// Encodes the configuration with coordinates as `[z, y, x]` arrays.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inputChannels, forKey: .inputChannels)
+        try c.encode(outputChannels, forKey: .outputChannels)
+        try c.encode(depth, forKey: .depth)
+        try c.encode(baseWidth, forKey: .baseWidth)
+        try c.encode(widthMultiplier, forKey: .widthMultiplier)
+        try c.encode(kernelSizes.map(\.components), forKey: .kernelSizes)
+        try c.encode(poolingFactors.map(\.components), forKey: .poolingFactors)
+        try c.encode(convolutionsPerLevel, forKey: .convolutionsPerLevel)
+        try c.encode(padding, forKey: .padding)
+        try c.encodeIfPresent(normalizationGroups, forKey: .normalizationGroups)
+        try c.encode(seed, forKey: .seed)
+    }
+}

@@ -1,0 +1,121 @@
+import EMVolume
+
+/// Sizes through a U-Net: output size, receptive field, halo and block alignment.
+extension UNetConfiguration {
+    /// The output size along `axis` for an input of `size`, or why that size does not work.
+    private func outputSize(_ size: Int, axis: Int) -> Result<Int, NNError> {
+        let shrink = padding == .valid
+        var n = size
+        var skips: [Int] = []
+        func fail(_ message: String) -> Result<Int, NNError> {
+            .failure(.shapeMismatch("input size \(size) on axis \(["z", "y", "x"][axis]): \(message)"))
+        }
+        for level in 0..<depth {
+            for _ in 0..<convolutionsPerLevel {
+                if shrink { n -= kernelSizes[level][axis] - 1 }
+                if n < 1 { return fail("nothing is left after the level-\(level) encoder convolutions") }
+            }
+            guard level < depth - 1 else { break }
+            skips.append(n)
+            let f = poolingFactors[level][axis]
+            if n % f != 0 { return fail("the level-\(level) features (\(n) voxels) are not divisible by the pooling factor \(f)") }
+            n /= f
+        }
+        for level in (0..<(depth - 1)).reversed() {
+            n *= poolingFactors[level][axis]
+            let difference = skips[level] - n
+            if difference < 0 || difference % 2 != 0 {
+                return fail("the level-\(level) skip (\(skips[level])) cannot be centre-cropped to the upsampled size \(n)")
+            }
+            for _ in 0..<convolutionsPerLevel {
+                if shrink { n -= kernelSizes[level][axis] - 1 }
+                if n < 1 { return fail("nothing is left after the level-\(level) decoder convolutions") }
+            }
+        }
+        return .success(n)
+    }
+
+    /// The nearest input sizes along `axis` that work: the largest below and the smallest above `size`.
+    func validSizes(near size: Int, axis: Int) -> (below: Int?, above: Int?) {
+        let limit = 4 * (receptiveField[axis] + blockAlignment[axis]) + size
+        let below = stride(from: size, through: 1, by: -1).first { (try? outputSize($0, axis: axis).get()) != nil }
+        let above = (size...max(size, limit)).first { (try? outputSize($0, axis: axis).get()) != nil }
+        return (below, above)
+    }
+
+    /// The spatial output size for an input of `input`.
+    ///
+    /// - Throws: `NNError.shapeMismatch` naming the axis, why it fails, and the nearest sizes that work.
+    public func outputSize(for input: Coordinate) throws -> Coordinate {
+        try validate()
+        var output = Coordinate.zero
+        for axis in 0..<3 {
+            switch outputSize(input[axis], axis: axis) {
+            case let .success(n): output[axis] = n
+            case let .failure(error):
+                let (below, above) = validSizes(near: input[axis], axis: axis)
+                let options = [below, above].compactMap { $0 }.map(String.init).joined(separator: " or ")
+                throw NNError.shapeMismatch("\(error.description.replacingOccurrences(of: "shape mismatch: ", with: "")); "
+                    + (options.isEmpty ? "no nearby size works" : "sizes that work on this axis: \(options)"))
+            }
+        }
+        return output
+    }
+
+    /// The voxels of the input that influence one output voxel, per axis.
+    public var receptiveField: Coordinate {
+        var field = Coordinate(repeating: 1), jump = Coordinate(repeating: 1)
+        for level in 0..<depth {
+            field = field + (kernelSizes[level] - Coordinate(repeating: 1)) * jump * convolutionsPerLevel
+            if level < depth - 1 {
+                field = field + (poolingFactors[level] - Coordinate(repeating: 1)) * jump
+                jump = jump * poolingFactors[level]
+            }
+        }
+        for level in (0..<(depth - 1)).reversed() {
+            jump = Coordinate.floorDivide(jump, poolingFactors[level])
+            field = field + (kernelSizes[level] - Coordinate(repeating: 1)) * jump * convolutionsPerLevel
+        }
+        return field
+    }
+
+    /// Block origins must be multiples of this (the product of the pooling factors) for blocks to
+    /// see the same pooling grid as a whole-volume pass.
+    public var blockAlignment: Coordinate {
+        poolingFactors.reduce(Coordinate(repeating: 1)) { $0 * $1 }
+    }
+
+    /// Context a block needs on each side so its central output equals a whole-volume pass.
+    ///
+    /// `.valid`: what the network trims from each side. `.same`: half the receptive field,
+    /// rounded up to the block alignment (voxels nearer the edge see zero padding).
+    public var halo: Coordinate {
+        let radius = Coordinate.floorDivide(receptiveField - Coordinate(repeating: 1), Coordinate(repeating: 2))
+        switch padding {
+        case .same:
+            return Coordinate.ceilDivide(radius, blockAlignment) * blockAlignment
+        case .valid:
+            var trim = Coordinate.zero
+            for axis in 0..<3 {
+                if let n = validSizes(near: 1, axis: axis).above, case let .success(out) = outputSize(n, axis: axis) {
+                    trim[axis] = (n - out) / 2
+                }
+            }
+            return trim
+        }
+    }
+
+    /// The smallest input that works and gives at least `output` voxels of prediction after the halo.
+    public func inputSize(forOutput output: Coordinate) throws -> Coordinate {
+        try validate()
+        var result = Coordinate.zero
+        for axis in 0..<3 {
+            let wanted = output[axis] + 2 * halo[axis]
+            guard let size = validSizes(near: wanted, axis: axis).above else {
+                throw NNError.shapeMismatch("no input size near \(wanted) works on axis \(["z", "y", "x"][axis])")
+            }
+            result[axis] = size
+        }
+        return result
+    }
+}
