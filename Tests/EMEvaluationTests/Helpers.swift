@@ -45,3 +45,34 @@ extension Trait where Self == ConditionTrait {
     /// Runs a test only when the Python reference clients are available.
     static var needsPython: Self { .enabled(if: TestEnvironment.hasPython, Comment(rawValue: TestEnvironment.pythonMissing)) }
 }
+
+/// Headless Chromium (`EMFLOW_CHROMIUM`, else `chromium` or `chromium-browser` on the PATH).
+enum Chromium {
+    static let path: String? = {
+        if let path = ProcessInfo.processInfo.environment["EMFLOW_CHROMIUM"], FileManager.default.isExecutableFile(atPath: path) { return path }
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        for name in ["chromium", "chromium-browser"] {
+            for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+                return "\(directory)/\(name)"
+            }
+        }
+        return nil
+    }()
+
+    static let missing = "needs headless Chromium (Debian package chromium, installed by `make test`) or EMFLOW_CHROMIUM"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs a test only when headless Chromium is available.
+    static var needsChromium: Self { .enabled(if: Chromium.path != nil, Comment(rawValue: Chromium.missing)) }
+}
+
+/// Removes a test's output directory, unless `EMFLOW_KEEP_TEST_OUTPUT` is set (then its path
+/// is printed for a person to look at).
+func removeOrKeep(_ directory: URL) {
+    if ProcessInfo.processInfo.environment["EMFLOW_KEEP_TEST_OUTPUT"] != nil {
+        print("kept test output: \(directory.path)")
+    } else {
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
