@@ -45,9 +45,15 @@ let package = Package(
         .target(name: "EMNN", dependencies: ["EMVolume", "CDNNL", "COpenBLAS"]),
         .target(name: "EMEvaluation", dependencies: ["EMVolume", "EMStorage", "EMImaging"]),
 
+        // Layer 7: pipelines.
+        .target(name: "EMPipeline", dependencies: [
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMNN", "EMEvaluation",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+
         // Layer 8: the command line.
         .executableTarget(name: "emflow", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMCodecs", "EMStores", "EMSynthetic", "EMImaging", "EMEvaluation", "EMNN",
+            "EMVolume", "EMProgress", "EMStorage", "EMCodecs", "EMStores", "EMSynthetic", "EMImaging", "EMEvaluation", "EMNN", "EMPipeline",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -63,6 +69,7 @@ let package = Package(
         .testTarget(name: "EMSyntheticTests", dependencies: ["EMSynthetic", "EMImaging", "TestSupport"]),
         .testTarget(name: "EMEvaluationTests", dependencies: ["EMEvaluation", "EMStores", "TestSupport"]),
         .testTarget(name: "EMNNTests", dependencies: ["EMNN", "TestSupport"]),
+        .testTarget(name: "EMPipelineTests", dependencies: ["EMPipeline", "EMStores", "TestSupport"]),
         .testTarget(name: "EMCLITests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

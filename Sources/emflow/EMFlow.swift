@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `emflow` command line: thin over the library layers.
+@main
+struct EMFlow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emflow",
+        abstract: "Dataflow pipelines over large 3D electron-microscopy volumes.",
+        discussion: """
+        Volumes are named by one address syntax for every format:
+          file.h5:volumes/raw     a dataset in an HDF5 file (CREMI layout)
+          out.zarr/pred           an array in a Zarr v2 or v3 hierarchy
+          stack.tif, 'slices/*.tif'  a multi-page TIFF or a directory of 2D slices
+        """,
+        version: EMFlowVersion.current,
+        subcommands: []
+    )
+}
+
+/// The version this build reports in `--version` and provenance files.
+enum EMFlowVersion {
+    static let current = "0.1.0"
+}
