@@ -88,43 +88,55 @@ struct ComponentLabeler {
     mutating func addPlane<S: ScoreValue>(foreground: UnsafeBufferPointer<Bool>, scores: UnsafeBufferPointer<S>?, scale: Double) {
         let (ny, nx) = planeShape
         precondition(foreground.count == ny * nx, "plane holds \(foreground.count) voxels, expected \(ny * nx)")
+        // The previous plane's labels become `previous`; this plane is written into `labels`
+        // (moved out of `self` so that the loop writes through a plain buffer).
         swap(&previous, &current)
+        var labels: [Int32] = []
+        swap(&labels, &current)
         let z = planesAdded
         let hasPrevious = planesAdded > 0
-        for y in 0..<ny {
-            for x in 0..<nx {
-                let i = y * nx + x
-                guard foreground[i] else { current[i] = 0; continue }
-                var label: Int32 = 0
-                func join(_ neighbour: Int32) {
-                    if neighbour == 0 { return }
-                    label = label == 0 ? find(neighbour) : union(label, neighbour)
-                }
-                if x > 0 { join(current[i - 1]) }
-                if y > 0 { join(current[i - nx]) }
-                if connectivity == .corners && y > 0 {
-                    if x > 0 { join(current[i - nx - 1]) }
-                    if x + 1 < nx { join(current[i - nx + 1]) }
-                }
-                if hasPrevious {
-                    if connectivity == .faces {
-                        join(previous[i])
-                    } else {
-                        for dy in max(0, y - 1)...min(ny - 1, y + 1) {
-                            for dx in max(0, x - 1)...min(nx - 1, x + 1) { join(previous[dy * nx + dx]) }
+        let corners = connectivity == .corners
+        let above = previous
+        labels.withUnsafeMutableBufferPointer { current in
+            above.withUnsafeBufferPointer { previous in
+                for y in 0..<ny {
+                    for x in 0..<nx {
+                        let i = y * nx + x
+                        guard foreground[i] else { current[i] = 0; continue }
+                        var label: Int32 = 0
+                        func join(_ neighbour: Int32) {
+                            if neighbour == 0 || neighbour == label { return }
+                            label = label == 0 ? find(neighbour) : union(label, neighbour)
                         }
+                        if x > 0 { join(current[i - 1]) }
+                        if y > 0 {
+                            join(current[i - nx])
+                            if corners {
+                                if x > 0 { join(current[i - nx - 1]) }
+                                if x + 1 < nx { join(current[i - nx + 1]) }
+                            }
+                        }
+                        if hasPrevious {
+                            if corners {
+                                for dy in max(0, y - 1)...min(ny - 1, y + 1) {
+                                    for dx in max(0, x - 1)...min(nx - 1, x + 1) { join(previous[dy * nx + dx]) }
+                                }
+                            } else {
+                                join(previous[i])
+                            }
+                        }
+                        if label == 0 {
+                            label = Int32(parent.count)
+                            parent.append(label)
+                            statistics.append(ComponentStatistics())
+                        }
+                        statistics[Int(label)].add(z: z, y: y, x: x, score: scores.map { $0[i].doubleValue * scale } ?? 0)
+                        current[i] = label
                     }
                 }
-                if label == 0 {
-                    label = Int32(parent.count)
-                    parent.append(label)
-                    statistics.append(ComponentStatistics())
-                }
-                let root = find(label)
-                statistics[Int(root)].add(z: z, y: y, x: x, score: scores.map { $0[i].doubleValue * scale } ?? 0)
-                current[i] = label
             }
         }
+        swap(&labels, &current)
         planesAdded += 1
     }
 

@@ -50,8 +50,8 @@ struct EvaluationPass<S: ScoreValue> {
         var keepCremiVolumes = false
         if let cremi = options.cremi {
             if region.voxelCount <= cremi.maximumVoxels {
-                cremiPredicted = Volume<UInt8>(box: region)
-                cremiClasses = Volume<UInt8>(box: region)
+                cremiPredicted = Volume<UInt8>.zeros(region)
+                cremiClasses = Volume<UInt8>.zeros(region)
                 keepCremiVolumes = true
             } else {
                 notes.append("CREMI distances skipped: \(region.voxelCount) voxels exceed the in-memory limit of \(cremi.maximumVoxels)")
@@ -64,15 +64,20 @@ struct EvaluationPass<S: ScoreValue> {
             Box(begin: Coordinate(z, region.offset.y, region.offset.x),
                 end: Coordinate(min(z + slabDepth, region.end.z), region.end.y, region.end.x))
         }
+        // A background thread reads, classifies and counts the next slab while this one is labelled.
         let inputs = self.inputs
-        func read(_ box: Box) -> Prefetch<(Volume<S>, Volume<UInt8>)> {
-            Prefetch { (try inputs.scores(box), try inputs.classes(box)) }
+        let counter = voxels
+        func read(_ box: Box) -> Prefetch<(Volume<S>, Volume<UInt8>, VoxelAccumulator<S>.CountedBlock)> {
+            Prefetch {
+                let scores = try inputs.scores(box), classes = try inputs.classes(box)
+                return (scores, classes, try counter.count(scores: scores, classes: classes))
+            }
         }
         var pending = slabs.first.map(read)
         for (index, box) in slabs.enumerated() {
-            let (scores, classes) = try pending!.value()
+            let (scores, classes, counted) = try pending!.value()
             pending = index + 1 < slabs.count ? read(slabs[index + 1]) : nil
-            try voxels.add(scores: scores, classes: classes)
+            voxels.add(counted, scores: scores, classes: classes)
             scores.storage.withUnsafeBufferPointer { s in
                 classes.storage.withUnsafeBufferPointer { c in
                     for plane in 0..<box.shape.z {
@@ -100,8 +105,12 @@ struct EvaluationPass<S: ScoreValue> {
         }
         var objectMetrics: ObjectMetrics?
         if var collector, let objectOptions = options.objects {
-            objectMetrics = ObjectMetrics(objects: collector.finish(score: objectOptions.score), options: objectOptions,
-                                          componentThreshold: componentThreshold)
+            let metrics = ObjectMetrics(objects: collector.finish(score: objectOptions.score), options: objectOptions,
+                                        componentThreshold: componentThreshold)
+            if !metrics.largeClusters.isEmpty {
+                notes.append("Object matching: \(metrics.largeClusters.count) cluster(s) of up to \(metrics.largeClusters.max()!) mutually reachable objects exceed the Hungarian limit of \(ObjectMatcher.hungarianLimit); their match counts are exact, their pairs nearest-first")
+            }
+            objectMetrics = metrics
         }
         var cremiMetrics: CremiMetrics?
         if keepCremiVolumes, let cremiOptions = options.cremi {

@@ -43,7 +43,7 @@ public enum Evaluator {
         let gray: ((Box) throws -> Volume<UInt8>)? = raw.map { store in { box in try readGray(store, box) } }
         let bytes = truth.metadata.dataType.size + (mask?.metadata.dataType.size ?? 0)
         func run<S: ScoreValue>(_ type: S.Type) throws -> EvaluationOutcome {
-            let inputs = EvaluationInputs<S>(scores: { try prediction.read($0, as: S.self) }, classes: classes, gray: gray,
+            let inputs = EvaluationInputs<S>(scores: { try readVolume(prediction, $0, as: S.self) }, classes: classes, gray: gray,
                                              bytesPerVoxel: bytes + MemoryLayout<S>.size)
             return try EvaluationPass(inputs: inputs, region: region, placement: placement, options: options, bins: bins,
                                       scale: options.scoreScale ?? S.defaultScale, slabDepth: slabDepth).run(progress: progress)
@@ -113,25 +113,32 @@ public enum Evaluator {
 
     /// The mask of a box as 0/1 bytes.
     private static func readMask(_ store: VolumeStore, _ box: Box) throws -> Volume<UInt8> {
-        func nonzero<T: VoxelScalar & FixedWidthInteger>(_ type: T.Type) throws -> Volume<UInt8> {
-            try store.read(box, as: T.self).map { $0 == 0 ? 0 : 1 }
+        func nonzero<T: VoxelScalar>(_ type: T.Type) throws -> Volume<UInt8> {
+            let mask = try readVolume(store, box, as: T.self)
+            var keep = Volume<UInt8>.zeros(box)
+            keep.storage.withUnsafeMutableBufferPointer { k in
+                mask.storage.withUnsafeBufferPointer { m in
+                    for i in 0..<m.count where m[i] != .zero { k[i] = 1 }
+                }
+            }
+            return keep
         }
         switch store.metadata.dataType {
-        case .uint8: return try store.read(box, as: UInt8.self)
+        case .uint8: return try readVolume(store, box, as: UInt8.self)
         case .uint16: return try nonzero(UInt16.self)
         case .uint32: return try nonzero(UInt32.self)
         case .uint64: return try nonzero(UInt64.self)
-        case .float32: return try store.read(box, as: Float.self).map { $0 == 0 ? 0 : 1 }
+        case .float32: return try nonzero(Float.self)
         }
     }
 
     /// The classes of a box of a truth store.
     private static func readClasses(_ store: VolumeStore, _ box: Box, rule: TruthRule, mask: Volume<UInt8>?) throws -> Volume<UInt8> {
         switch store.metadata.dataType {
-        case .uint8: return try rule.classify(truth: store.read(box, as: UInt8.self), mask: mask)
-        case .uint16: return try rule.classify(truth: store.read(box, as: UInt16.self), mask: mask)
-        case .uint32: return try rule.classify(truth: store.read(box, as: UInt32.self), mask: mask)
-        case .uint64: return try rule.classify(truth: store.read(box, as: UInt64.self), mask: mask)
+        case .uint8: return try rule.classify(truth: readVolume(store, box, as: UInt8.self), mask: mask)
+        case .uint16: return try rule.classify(truth: readVolume(store, box, as: UInt16.self), mask: mask)
+        case .uint32: return try rule.classify(truth: readVolume(store, box, as: UInt32.self), mask: mask)
+        case .uint64: return try rule.classify(truth: readVolume(store, box, as: UInt64.self), mask: mask)
         case .float32:
             throw EvaluationError.unsupportedDataType(what: "truth \(store.address)", dataType: "float32", supported: "integer labels")
         }
@@ -141,14 +148,14 @@ public enum Evaluator {
     /// the box's minimum and maximum).
     private static func readGray(_ store: VolumeStore, _ box: Box) throws -> Volume<UInt8> {
         func stretched<T: VoxelScalar>(_ type: T.Type) throws -> Volume<UInt8> {
-            let volume = try store.read(box, as: T.self)
+            let volume = try readVolume(store, box, as: T.self)
             let values = volume.storage.map(\.doubleValue)
             let low = values.min() ?? 0, high = values.max() ?? 0
             let factor = high > low ? 255 / (high - low) : 0
             return volume.map { UInt8(clampingDouble: ($0.doubleValue - low) * factor) }
         }
         switch store.metadata.dataType {
-        case .uint8: return try store.read(box, as: UInt8.self)
+        case .uint8: return try readVolume(store, box, as: UInt8.self)
         case .uint16: return try stretched(UInt16.self)
         case .uint32: return try stretched(UInt32.self)
         case .uint64: return try stretched(UInt64.self)

@@ -67,6 +67,9 @@ public struct ObjectMetrics: Hashable, Codable, Sendable {
     public var meanMatchDistance: Double?
     /// The matched pairs (indices into `predictions` and `truths`).
     public var matches: [ObjectMatch]
+    /// Sizes of object clusters too large for the Hungarian method (their match counts are
+    /// exact, their pairs greedy; see `ObjectMatcher`); empty normally.
+    public var largeClusters: [Int]
     /// The predicted objects kept after the size filter.
     public var predictions: [DetectedObject]
     /// The true objects.
@@ -93,7 +96,7 @@ public struct ObjectMetrics: Hashable, Codable, Sendable {
         removedSmall = objects.predictions.count - kept.count
         predictions = kept
         truths = objects.truths
-        matches = ObjectMatcher.match(predictions: kept, truths: truths, overlaps: overlaps, criterion: options.criterion)
+        (matches, largeClusters) = ObjectMatcher.assign(predictions: kept, truths: truths, overlaps: overlaps, criterion: options.criterion)
         counts = ConfusionCounts(truePositives: matches.count, falsePositives: kept.count - matches.count,
                                  falseNegatives: truths.count - matches.count)
         precision = counts.precision

@@ -28,26 +28,69 @@ public struct ScoreHistogram<S: ScoreValue>: Sendable {
 
     /// Adds the voxels of a block whose class is not `ignored`.
     public mutating func add(scores: UnsafeBufferPointer<S>, classes: UnsafeBufferPointer<UInt8>) {
+        _ = tally(scores: scores, classes: classes, decisionKey: .max)
+    }
+
+    /// What one pass over a block found besides the histogram counts.
+    public struct Tally: Sendable {
+        /// Decisions "score >= threshold" against the classes.
+        public var counts = ConfusionCounts()
+        /// Ignored voxels.
+        public var ignored = 0
+        /// Index of the first NaN or infinite score, nil when all are finite.
+        public var firstNonFinite: Int?
+    }
+
+    /// Adds a block and, in the same pass, counts the decisions `orderKey >= decisionKey`
+    /// (see `ScoreValue.thresholdKey`). After a block with a non-finite score (reported in the
+    /// result) the histogram is not meaningful; callers stop with an error.
+    public mutating func tally(scores: UnsafeBufferPointer<S>, classes: UnsafeBufferPointer<UInt8>, decisionKey: UInt64) -> Tally {
         precondition(scores.count == classes.count, "score and class buffers differ in length")
         let bins = self.bins
+        var tp = 0, fp = 0, fn = 0, tn = 0, ignored = 0
+        var allFinite = true
         positives.withUnsafeMutableBufferPointer { pos in
             negatives.withUnsafeMutableBufferPointer { neg in
                 for i in 0..<scores.count {
                     let c = classes[i]
-                    if c == VoxelClass.ignored.rawValue { continue }
-                    let b = scores[i].bin(in: bins)
-                    if c == VoxelClass.positive.rawValue { pos[b] += 1 } else { neg[b] += 1 }
+                    if c == VoxelClass.ignored.rawValue { ignored += 1; continue }
+                    let score = scores[i]
+                    allFinite = allFinite && score.isFiniteScore
+                    let predicted = UInt64(score.orderKey) >= decisionKey
+                    let b = score.bin(in: bins)
+                    if c == VoxelClass.positive.rawValue {
+                        pos[b] += 1
+                        if predicted { tp += 1 } else { fn += 1 }
+                    } else {
+                        neg[b] += 1
+                        if predicted { fp += 1 } else { tn += 1 }
+                    }
                 }
             }
         }
+        var result = Tally()
+        if !allFinite {
+            result.firstNonFinite = (0..<scores.count).first { classes[$0] != VoxelClass.ignored.rawValue && !scores[$0].isFiniteScore }
+        }
+        result.counts = ConfusionCounts(truePositives: tp, falsePositives: fp, falseNegatives: fn, trueNegatives: tn)
+        result.ignored = ignored
+        return result
     }
 
     /// Adds the counts of another histogram with the same bins.
     public mutating func merge(_ other: ScoreHistogram<S>) {
         precondition(other.bins == bins && other.positives.count == positives.count, "histograms have different bins")
-        for i in 0..<positives.count {
-            positives[i] += other.positives[i]
-            negatives[i] += other.negatives[i]
+        positives.withUnsafeMutableBufferPointer { p in
+            negatives.withUnsafeMutableBufferPointer { n in
+                other.positives.withUnsafeBufferPointer { op in
+                    other.negatives.withUnsafeBufferPointer { on in
+                        for i in 0..<p.count {
+                            p[i] += op[i]
+                            n[i] += on[i]
+                        }
+                    }
+                }
+            }
         }
     }
 

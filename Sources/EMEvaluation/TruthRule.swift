@@ -71,7 +71,7 @@ public struct TruthRule: Hashable, Codable, Sendable {
     private func classes<T: VoxelScalar & FixedWidthInteger, M: VoxelScalar & FixedWidthInteger>(
         of truth: Volume<T>, mask: Volume<M>?
     ) -> Volume<UInt8> {
-        var classes = Volume<UInt8>(box: truth.box)
+        var classes = Volume<UInt8>.zeros(truth.box)
         truth.storage.withUnsafeBufferPointer { t in
             classes.storage.withUnsafeMutableBufferPointer { c in
                 if let mask {

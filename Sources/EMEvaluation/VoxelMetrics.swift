@@ -61,51 +61,50 @@ public struct VoxelAccumulator<S: ScoreValue>: Sendable {
         exact = exactLimit > 0 && S.distinctValues == nil ? ExactScores(scale: scale) : nil
     }
 
-    /// Adds a block of scores and the classes of the same voxels.
+    /// A block counted on its own (possibly on another thread), ready to be added.
+    public struct CountedBlock: Sendable {
+        fileprivate var histogram: ScoreHistogram<S>
+        fileprivate var tally: ScoreHistogram<S>.Tally
+    }
+
+    /// Counts a block into a fresh histogram without touching the accumulator, so that blocks
+    /// can be counted while others are read or labelled; `add(_:scores:classes:)` adds it.
     ///
     /// - Throws: `EvaluationError.shapeMismatch` when the boxes differ, and
     ///   `EvaluationError.nonFiniteScore` (naming the voxel) for a NaN or infinite score.
-    public mutating func add(scores: Volume<S>, classes: Volume<UInt8>) throws {
+    public func count(scores: Volume<S>, classes: Volume<UInt8>) throws -> CountedBlock {
         guard scores.box == classes.box else {
             throw EvaluationError.shapeMismatch(what: "truth block", expected: "prediction block \(scores.box)", found: "\(classes.box)")
         }
-        try scores.storage.withUnsafeBufferPointer { s in
-            try classes.storage.withUnsafeBufferPointer { c in
-                if let bad = countDecisions(scores: s, classes: c) {
-                    let local = Coordinate(bad / (scores.shape.y * scores.shape.x), (bad / scores.shape.x) % scores.shape.y, bad % scores.shape.x)
-                    throw EvaluationError.nonFiniteScore(what: "prediction", location: "voxel \(scores.box.offset + local)")
-                }
-                histogram.add(scores: s, classes: c)
-                if exact != nil {
-                    if exact!.count + s.count - c.count(where: { $0 == VoxelClass.ignored.rawValue }) > exactLimit {
-                        exact = nil // too many voxels to keep: the histogram takes over
-                    } else {
-                        exact!.append(scores: s, classes: c)
-                    }
-                }
-            }
+        var block = CountedBlock(histogram: ScoreHistogram(bins: histogram.bins, scale: scale), tally: .init())
+        block.tally = scores.storage.withUnsafeBufferPointer { s in
+            classes.storage.withUnsafeBufferPointer { block.histogram.tally(scores: s, classes: $0, decisionKey: thresholdKey) }
+        }
+        if let bad = block.tally.firstNonFinite {
+            let local = Coordinate(bad / (scores.shape.y * scores.shape.x), (bad / scores.shape.x) % scores.shape.y, bad % scores.shape.x)
+            throw EvaluationError.nonFiniteScore(what: "prediction", location: "voxel \(scores.box.offset + local)")
+        }
+        return block
+    }
+
+    /// Adds a block counted by `count(scores:classes:)` from the same scores and classes.
+    public mutating func add(_ block: CountedBlock, scores: Volume<S>, classes: Volume<UInt8>) {
+        histogram.merge(block.histogram)
+        counts = counts + block.tally.counts
+        ignored += block.tally.ignored
+        guard exact != nil else { return }
+        if exact!.count + scores.storage.count - block.tally.ignored > exactLimit {
+            exact = nil // too many voxels to keep: the histogram takes over
+        } else {
+            scores.storage.withUnsafeBufferPointer { s in classes.storage.withUnsafeBufferPointer { exact!.append(scores: s, classes: $0) } }
         }
     }
 
-    /// Counts the decisions at the threshold; returns the index of a non-finite score, if any.
-    private mutating func countDecisions(scores: UnsafeBufferPointer<S>, classes: UnsafeBufferPointer<UInt8>) -> Int? {
-        var tp = 0, fp = 0, fn = 0, tn = 0, skipped = 0
-        var allFinite = true
-        let key = thresholdKey
-        for i in 0..<scores.count {
-            let score = scores[i]
-            allFinite = allFinite && score.isFiniteScore
-            let predicted = UInt64(score.orderKey) >= key
-            switch classes[i] {
-            case VoxelClass.positive.rawValue: if predicted { tp += 1 } else { fn += 1 }
-            case VoxelClass.negative.rawValue: if predicted { fp += 1 } else { tn += 1 }
-            default: skipped += 1
-            }
-        }
-        if !allFinite { return scores.firstIndex { !$0.isFiniteScore } }
-        counts = counts + ConfusionCounts(truePositives: tp, falsePositives: fp, falseNegatives: fn, trueNegatives: tn)
-        ignored += skipped
-        return nil
+    /// Counts and adds a block of scores and the classes of the same voxels.
+    ///
+    /// - Throws: the errors of `count(scores:classes:)`.
+    public mutating func add(scores: Volume<S>, classes: Volume<UInt8>) throws {
+        add(try count(scores: scores, classes: classes), scores: scores, classes: classes)
     }
 
     /// The metrics of everything added: the exact sweep when every score was kept (or the

@@ -229,3 +229,37 @@ struct ObjectMatchingTests {
         #expect(metrics.curve.rocAUC == nil)
     }
 }
+
+@Suite("Large object clusters")
+struct LargeClusterTests {
+    @Test func chainBeyondTheHungarianLimitKeepsTheMaximumNumberOfMatches() {
+        // Truth i at x = 100 i; prediction i at x = 100 i + 60: within 70 nm of truth i (60)
+        // and of truth i + 1 (40). Nearest-first pairing takes prediction i with truth i + 1,
+        // leaving truth 0 and the last prediction unmatched; augmenting paths must repair that
+        // into the perfect matching.
+        let n = ObjectMatcher.hungarianLimit + 50
+        let truths = (0..<n).map { object($0 + 1, at: WorldPoint(0, 0, Double($0) * 100)) }
+        var predictions = (0..<n - 1).map { object($0 + 1, at: WorldPoint(0, 0, Double($0) * 100 + 60), score: 0.9) }
+        predictions.append(object(n, at: WorldPoint(0, 0, Double(n - 1) * 100 - 60), score: 0.9)) // reaches only the last truth
+        let (matches, large) = ObjectMatcher.assign(predictions: predictions, truths: truths, overlaps: [:],
+                                                    criterion: .centreDistance(tolerance: 70))
+        #expect(large == [n])
+        #expect(matches.count == n)
+        #expect(Set(matches.map(\.truth)).count == n && Set(matches.map(\.prediction)).count == n)
+        #expect(matches.allSatisfy { $0.distance <= 70 })
+    }
+
+    @Test func gridCandidatesEqualAllPairs() {
+        var rng = SeededGenerator(seed: 21)
+        let point = { WorldPoint(Double.random(in: -500...500, using: &rng), Double.random(in: -500...500, using: &rng), Double.random(in: -500...500, using: &rng)) }
+        let predictions = (0..<150).map { object($0 + 1, at: point()) }
+        let truths = (0..<120).map { object($0 + 1, at: point()) }
+        let found = ObjectMatcher.candidates(predictions: predictions, truths: truths, overlaps: [:], criterion: .centreDistance(tolerance: 130))
+        var expected: [[Int]] = []
+        for (i, p) in predictions.enumerated() {
+            for (j, t) in truths.enumerated() where (p.distance(to: t) * 1000).rounded() <= 130_000 { expected.append([i, j]) }
+        }
+        #expect(found.map { [$0.prediction, $0.truth] } == expected)
+        #expect(expected.count > 50)
+    }
+}
