@@ -1,0 +1,196 @@
+import Foundation
+import EMStorage
+import EMVolume
+
+/// A 3-D array in a Zarr v2 or v3 hierarchy on the local file system.
+///
+/// Reads accept any box; chunks a read touches are decoded in parallel, and chunks that were
+/// never written read as the fill value. Writes take chunk-aligned boxes (shard-aligned for a
+/// sharded array); each chunk file is encoded in parallel and replaced atomically (temporary
+/// file + rename), so several threads and processes may write distinct chunks of one array at
+/// once. As in zarr-python (`write_empty_chunks=False`), a chunk whose voxels all equal the
+/// fill value is not stored: its file is removed, and reads give the fill value back.
+///
+/// Files are complete when `writeBytes` returns; `flush` has nothing left to do (chunk files
+/// are not fsync'ed: after a power loss a chunk may be missing, never partial).
+///
+/// Sharded v3 arrays report their shard shape as `metadata.chunkShape`, since a shard is the
+/// unit a write replaces; `decodeChunkShape` gives the inner chunk shape.
+public final class ZarrStore: VolumeStore, Sendable {
+    /// The address the array was opened or created at.
+    public let address: StoreAddress
+    /// Shape, type, chunking (shards for a sharded array), placement, codec and fill value.
+    public let metadata: VolumeMetadata
+    /// The parsed array metadata.
+    let array: ZarrArrayDescription
+    /// The array's directory.
+    let directory: String
+    /// One element holding the fill value, host order.
+    let fillPattern: [UInt8]
+
+    /// The Zarr format version of the array: 2 or 3.
+    public var formatVersion: Int { array.version }
+
+    /// The smallest block a read decodes: the chunk shape, or the inner chunk shape of a
+    /// sharded array.
+    public var decodeChunkShape: Coordinate { array.decodeChunkShape }
+
+    private init(address: StoreAddress, array: ZarrArrayDescription, directory: String, voxelSize: VoxelSize, origin: WorldPoint) {
+        self.address = address
+        self.array = array
+        self.directory = directory
+        fillPattern = elementBytes(array.fillValue, as: array.dataType)
+        metadata = VolumeMetadata(shape: array.shape, dataType: array.dataType, chunkShape: array.chunkShape,
+                                  voxelSize: voxelSize, origin: origin, codec: array.codecDescription, fillValue: array.fillValue)
+    }
+
+    /// The directory of the node an address names.
+    static func nodeDirectory(_ address: StoreAddress) -> String {
+        address.key.isEmpty ? address.path : address.path + "/" + address.key
+    }
+
+    /// The directory of the group holding the array and the array's name in it (nil for an
+    /// array at the hierarchy's root).
+    static func parentGroup(_ address: StoreAddress) -> (directory: String, name: String)? {
+        let components = address.key.split(separator: "/").map(String.init)
+        guard let name = components.last else { return nil }
+        return (([address.path] + components.dropLast()).joined(separator: "/"), name)
+    }
+
+    /// The file of a chunk (or shard).
+    func chunkPath(_ index: Coordinate) -> String {
+        directory + "/" + array.keyEncoding.key(index)
+    }
+
+    /// Opens an existing array: Zarr v3 (`zarr.json`) or v2 (`.zarray` and `.zattrs`).
+    ///
+    /// The voxel size and origin come from OME-Zarr multiscales on the parent group (0.4 or
+    /// 0.5) when they list this array, else from the array's `resolution` (or `voxel_size`)
+    /// and `offset` attributes (nm, z y x, as funlib/daisy write them), else 1 nm and 0.
+    ///
+    /// - Throws: `StorageError.missing` when no array is there (naming a group if that is what
+    ///   is there), `malformedMetadata`, `unknownCodec` or `unsupported` naming the metadata
+    ///   file and key otherwise.
+    public static func open(_ address: StoreAddress) throws -> ZarrStore {
+        guard address.format == .zarr else {
+            throw StorageError.badAddress(address: address.description, expected: "a Zarr address such as out.zarr/volumes/raw")
+        }
+        let directory = nodeDirectory(address)
+        let array: ZarrArrayDescription, attributes: JSONObject, attributesPath: String
+        switch try ZarrHierarchy.node(at: directory) {
+        case .array(version: 3)?:
+            attributesPath = directory + "/" + ZarrHierarchy.v3Metadata
+            let reader = try MetadataReader(document: try ZarrHierarchy.readDocument(attributesPath)!, path: attributesPath)
+            array = try ZarrV3Format.parseArray(reader)
+            attributes = try reader.optionalObject("attributes")?.object ?? JSONObject()
+        case .array?:
+            let path = directory + "/.zarray"
+            guard let document = try ZarrHierarchy.readDocument(path) else { throw StorageError.missing(path: path, what: "array metadata") }
+            array = try ZarrV2Format.parseArray(try MetadataReader(document: document, path: path))
+            attributesPath = ZarrHierarchy.attributesPath(directory, version: 2)
+            attributes = try ZarrHierarchy.attributes(at: directory, version: 2)
+        case .group?:
+            throw StorageError.missing(path: directory, what: "Zarr array (this is a group; address an array inside it, e.g. \(StoreAddress(format: .zarr, path: address.path, key: address.key.isEmpty ? "raw" : address.key + "/raw")))")
+        case nil:
+            throw StorageError.missing(path: directory, what: "Zarr array (.zarray or zarr.json)")
+        }
+        let (voxelSize, origin) = try placement(address: address, version: array.version,
+                                                 attributes: MetadataReader(attributes, path: attributesPath))
+        return ZarrStore(address: address, array: array, directory: directory, voxelSize: voxelSize, origin: origin)
+    }
+
+    /// Voxel size and origin: OME-Zarr on the parent group, else the array's attributes.
+    private static func placement(address: StoreAddress, version: Int, attributes: MetadataReader) throws -> (VoxelSize, WorldPoint) {
+        if let (parent, name) = parentGroup(address) {
+            let groupAttributes = try ZarrHierarchy.attributes(at: parent, version: version)
+            if let found = try OMEMultiscales.placement(in: groupAttributes, arrayName: name,
+                                                        path: ZarrHierarchy.attributesPath(parent, version: version)) {
+                return found
+            }
+        }
+        var voxelSize = VoxelSize.unit, origin = WorldPoint.zero
+        for key in ["resolution", "voxel_size"] where attributes.optional(key) != nil {
+            let v = try attributes.numberTriple(key, "voxel size in nm")
+            guard v.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw attributes.malformed(key, "positive voxel sizes, got \(v)") }
+            voxelSize = VoxelSize(v[0], v[1], v[2])
+            break
+        }
+        if attributes.optional("offset") != nil {
+            let o = try attributes.numberTriple("offset", "origin in nm")
+            origin = WorldPoint(o[0], o[1], o[2])
+        }
+        return (voxelSize, origin)
+    }
+
+    /// Creates an array (and the groups above it) and opens it.
+    ///
+    /// Writes `resolution` and `offset` attributes (nm, z y x) on the array and, unless
+    /// `options.writeOMEMetadata` is false or the array is the hierarchy's root, OME-Zarr
+    /// multiscales on its parent group (0.4 for v2, 0.5 for v3). The chunk shape is clipped to
+    /// the volume shape (not for sharded arrays, whose shard shape must be a multiple of it).
+    ///
+    /// - Throws: `StorageError.unwritable` when an array or group already exists there and
+    ///   `overwrite` is false, when the directory holds something that is not Zarr, or when the
+    ///   files cannot be written; `malformedMetadata`/`unsupported` for bad specs or options.
+    public static func create(_ address: StoreAddress, spec: VolumeSpec, options: ZarrOptions = ZarrOptions(),
+                              overwrite: Bool = false) throws -> ZarrStore {
+        guard address.format == .zarr else {
+            throw StorageError.badAddress(address: address.description, expected: "a Zarr address such as out.zarr/volumes/raw")
+        }
+        try spec.validate(for: address.description)
+        try options.validate(chunkShape: spec.chunkShape, address: address.description)
+        let directory = nodeDirectory(address)
+        try clearForCreation(directory, overwrite: overwrite)
+
+        let chunkShape = options.shardShape == nil ? Coordinate.minimum(spec.chunkShape, spec.shape) : spec.chunkShape
+        let compressed = ChunkEncoding(byteOrder: .little, compressor: spec.codec, checksum: false)
+        let array = ZarrArrayDescription(
+            version: options.version, shape: spec.shape, chunkShape: options.shardShape ?? chunkShape, dataType: spec.dataType,
+            fillValue: spec.fillValue,
+            keyEncoding: ChunkKeyEncoding(prefix: options.version == 2 ? nil : "c", separator: options.dimensionSeparator),
+            encoding: options.shardShape == nil ? compressed : ChunkEncoding(),
+            sharding: options.shardShape.map { _ in
+                ShardLayout(innerChunkShape: chunkShape, inner: compressed, index: ChunkEncoding(byteOrder: .little, compressor: .raw, checksum: true), indexAtEnd: true)
+            })
+        let attributes = JSONObject([("resolution", JSONValue(spec.voxelSize.components)), ("offset", JSONValue(spec.origin.components))])
+
+        try ZarrHierarchy.createGroups(root: address.path, key: address.key, version: options.version)
+        if options.version == 2 {
+            try ZarrHierarchy.writeDocument(ZarrV2Format.arrayDocument(array), to: directory + "/.zarray")
+            try ZarrHierarchy.writeDocument(.object(attributes), to: directory + "/.zattrs")
+        } else {
+            try ZarrHierarchy.writeDocument(ZarrV3Format.arrayDocument(array, attributes: attributes), to: directory + "/" + ZarrHierarchy.v3Metadata)
+        }
+        if options.writeOMEMetadata, let (parent, name) = parentGroup(address) {
+            let groupAttributes = try ZarrHierarchy.attributes(at: parent, version: options.version)
+            let updated = OMEMultiscales.updating(groupAttributes, arrayName: name, voxelSize: spec.voxelSize,
+                                                  origin: spec.origin, zarrVersion: options.version)
+            try ZarrHierarchy.setGroupAttributes(updated, at: parent, version: options.version)
+        }
+        return try open(address)
+    }
+
+    /// Makes sure nothing is at `directory`, removing an existing Zarr node when `overwrite`.
+    private static func clearForCreation(_ directory: String, overwrite: Bool) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else { throw StorageError.unwritable(path: directory, reason: "exists and is not a directory") }
+        let isNode = [".zarray", ".zgroup", ZarrHierarchy.v3Metadata].contains { ChunkFiles.exists(directory + "/" + $0) }
+        if isNode {
+            guard overwrite else { throw StorageError.unwritable(path: directory, reason: "a Zarr array or group exists; pass overwrite to replace it") }
+            do { try FileManager.default.removeItem(atPath: directory) } catch {
+                throw StorageError.unwritable(path: directory, reason: "cannot remove the existing array (\(error.localizedDescription))")
+            }
+        } else if let contents = try? FileManager.default.contentsOfDirectory(atPath: directory), !contents.isEmpty {
+            throw StorageError.unwritable(path: directory, reason: "exists, holds files and is not a Zarr array; refusing to replace it")
+        }
+    }
+
+    /// Nothing to do: each chunk file is complete when `writeBytes` returns.
+    public func flush() throws {}
+
+    /// Bytes of all files of the array (metadata and chunks).
+    public func bytesOnDisk() throws -> Int64 {
+        try ChunkFiles.totalSize(directory)
+    }
+}
