@@ -121,10 +121,8 @@ struct EvaluationPass<S: ScoreValue> {
         var overlays: [SliceOverlay] = []
         for section in sections {
             let z = region.offset.z + section
-            if let overlay = try renderOverlay(z: z, decisionKey: decisionKey, truthVoxels: truthPerSection[section],
-                                               predictedVoxels: predictedPerSection[section]) {
-                overlays.append(overlay)
-            }
+            overlays.append(try renderOverlay(z: z, decisionKey: decisionKey, truthVoxels: truthPerSection[section],
+                                              predictedVoxels: predictedPerSection[section]))
         }
         let seconds = Date().timeIntervalSince(start)
         let slabBytes = 2 * slabDepth * planeSize * (MemoryLayout<S>.size + 1) // current and prefetched slab
@@ -159,7 +157,7 @@ struct EvaluationPass<S: ScoreValue> {
     }
 
     /// Draws section `z`: gray data with the truth and prediction outlines.
-    private func renderOverlay(z: Int, decisionKey: UInt64, truthVoxels: Int, predictedVoxels: Int) throws -> SliceOverlay? {
+    private func renderOverlay(z: Int, decisionKey: UInt64, truthVoxels: Int, predictedVoxels: Int) throws -> SliceOverlay {
         let box = Box(begin: Coordinate(z, region.offset.y, region.offset.x), end: Coordinate(z + 1, region.end.y, region.end.x))
         let scores = try inputs.scores(box)
         let classes = try inputs.classes(box)

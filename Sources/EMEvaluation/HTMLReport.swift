@@ -212,7 +212,8 @@ enum HTMLReport {
             s += "<div class=\"overlay-row\"><div class=\"overlay-run\" style=\"border-left-color:\(color(index))\">\(ReportFormat.html(run))</div><div class=\"overlays\">"
             for o in volume.overlays {
                 let caption = "z = \(o.z) · truth \(ReportFormat.count(o.truthVoxels)) · predicted \(ReportFormat.count(o.predictedVoxels)) voxels" + (o.downsampling > 1 ? " · 1:\(o.downsampling)" : "")
-                s += "<figure><img src=\"data:image/png;base64,\(o.png.base64EncodedString())\" width=\"\(o.width)\" height=\"\(o.height)\" alt=\"section z=\(o.z)\"><figcaption>\(caption)</figcaption></figure>"
+                let upscaled = o.width < 340 ? " class=\"upscaled\"" : ""
+                s += "<figure><img\(upscaled) src=\"data:image/png;base64,\(o.png.base64EncodedString())\" width=\"\(o.width)\" height=\"\(o.height)\" alt=\"section z=\(o.z)\"><figcaption>\(caption)</figcaption></figure>"
             }
             s += "</div></div>"
         }
@@ -269,8 +270,9 @@ enum HTMLReport {
     .overlay-row{display:flex;gap:12px;align-items:flex-start;margin:10px 0}
     .overlay-run{writing-mode:vertical-rl;transform:rotate(180deg);border-left:4px solid var(--accent);padding:4px 2px;font-weight:600;font-size:13px}
     .overlays{display:flex;flex-wrap:wrap;gap:10px}
-    figure{margin:0;background:#101828;border-radius:6px;padding:6px}
-    figure img{display:block;max-width:360px;height:auto;image-rendering:pixelated;border-radius:3px}
+    figure{margin:0;background:#101828;border-radius:6px;padding:6px;width:340px}
+    figure img{display:block;width:100%;height:auto;border-radius:3px}
+    figure img.upscaled{image-rendering:pixelated}
     figcaption{color:#d0d5dd;font-size:11.5px;padding:4px 2px 0}
     .key{display:inline-block;width:14px;height:3px;margin:0 5px 3px 10px;vertical-align:middle}
     .key.truth{background:#00e070}.key.prediction{background:#ff40ff}.key.ignored{background:#3050c0;height:10px}

@@ -55,11 +55,10 @@ struct SectionLayers {
     }
 
     /// The overlay image of these layers at most `maximumSide` pixels wide and high.
-    func overlay(z: Int, maximumSide: Int, truthVoxels: Int, predictedVoxels: Int) throws -> SliceOverlay? {
+    func overlay(z: Int, maximumSide: Int, truthVoxels: Int, predictedVoxels: Int) throws -> SliceOverlay {
         let factor = max(1, (max(width, height) + maximumSide - 1) / maximumSide)
         let small = downsampled(by: factor)
-        guard let png = try OverlayImage.png(small) else { return nil }
-        return SliceOverlay(z: z, png: png, width: small.width, height: small.height, downsampling: factor,
+        return SliceOverlay(z: z, png: try OverlayImage.png(small), width: small.width, height: small.height, downsampling: factor,
                             truthVoxels: truthVoxels, predictedVoxels: predictedVoxels)
     }
 }

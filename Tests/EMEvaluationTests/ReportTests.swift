@@ -91,7 +91,7 @@ struct ReportTests {
         let screenshot = dir.appendingPathComponent("screenshot.png")
         let result = try runProcess(Chromium.path!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                                                      "--screenshot=\(screenshot.path)", "--window-size=1200,1600", html.absoluteString],
-                                    environment: ["HOME": dir.path])
+                                    environment: ["HOME": dir.appendingPathComponent("chromium-home").path])
         #expect(result.status == 0, "chromium failed: \(result.stderr)")
         // Pixel statistics of the screenshot: not blank, and the two series colours are drawn.
         let script = """

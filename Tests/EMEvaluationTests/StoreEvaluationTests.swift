@@ -2,15 +2,16 @@ import Foundation
 import Testing
 import EMVolume
 import EMStorage
-import EMHDF5
+import EMStores
 import TestSupport
 @testable import EMEvaluation
 
-/// Writes a volume into a new chunked gzip HDF5 dataset.
-private func hdf5Store<T: VoxelScalar>(_ volume: Volume<T>, file: URL, key: String, voxelSize: VoxelSize = .unit,
-                                       chunks: Coordinate = Coordinate(3, 32, 32)) throws -> HDF5Store {
+/// Writes a volume into a new chunked gzip store (HDF5 for `.h5` files, Zarr for `.zarr`).
+private func makeStore<T: VoxelScalar>(_ volume: Volume<T>, file: URL, key: String, voxelSize: VoxelSize = .unit,
+                                       chunks: Coordinate = Coordinate(3, 32, 32)) throws -> VolumeStore {
     let spec = VolumeSpec(shape: volume.shape, dataType: T.dataType, chunkShape: chunks, voxelSize: voxelSize, codec: .gzip(level: 1))
-    let store = try HDF5Store.create(StoreAddress(format: .hdf5, path: file.path, key: key), spec: spec)
+    let format: StoreAddress.Format = file.pathExtension == "zarr" ? .zarr : .hdf5
+    let store = try Stores.create(StoreAddress(format: format, path: file.path, key: key), spec: spec)
     try store.write(volume)
     try store.flush()
     return store
@@ -39,9 +40,9 @@ struct StoreEvaluationTests {
         for y in 0..<48 { for x in 30..<40 { mask[5, y, x] = 0 } }
         let size = VoxelSize(40, 5, 5)
         let file = dir.appendingPathComponent("volumes.h5")
-        let predictionStore = try hdf5Store(scores, file: file, key: "prediction", voxelSize: size)
-        let truthStore = try hdf5Store(truth.map { UInt32($0) * 17 }, file: file, key: "labels", voxelSize: size) // instance-like ids
-        let maskStore = try hdf5Store(mask, file: file, key: "mask", voxelSize: size)
+        let predictionStore = try makeStore(scores, file: dir.appendingPathComponent("prediction.zarr"), key: "scores", voxelSize: size)
+        let truthStore = try makeStore(truth.map { UInt32($0) * 17 }, file: file, key: "labels", voxelSize: size) // instance-like ids
+        let maskStore = try makeStore(mask, file: file, key: "mask", voxelSize: size)
         let options = EvaluationOptions(threshold: 0.5, objects: ObjectOptions(minimumSize: .cubicNanometres(3 * 1000)), overlaySections: 2)
         let fromStores = try Evaluator.evaluate(prediction: predictionStore, truth: truthStore, mask: maskStore, options: options)
         let inMemory = try Evaluator.evaluate(prediction: scores, truth: truth, mask: mask, voxelSize: size, options: options)
@@ -58,10 +59,10 @@ struct StoreEvaluationTests {
         let dir = try TestEnvironment.temporaryDirectory("eval-store-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("v.h5")
-        let truth = try hdf5Store(Volume<UInt8>(shape: Coordinate(4, 8, 8)), file: file, key: "truth")
-        let labels = try hdf5Store(Volume<UInt32>(shape: Coordinate(4, 8, 8)), file: file, key: "ids")
-        let small = try hdf5Store(Volume<Float>(shape: Coordinate(4, 8, 7)), file: file, key: "small")
-        let floats = try hdf5Store(Volume<Float>(shape: Coordinate(4, 8, 8)), file: file, key: "floats")
+        let truth = try makeStore(Volume<UInt8>(shape: Coordinate(4, 8, 8)), file: file, key: "truth")
+        let labels = try makeStore(Volume<UInt32>(shape: Coordinate(4, 8, 8)), file: file, key: "ids")
+        let small = try makeStore(Volume<Float>(shape: Coordinate(4, 8, 7)), file: file, key: "small")
+        let floats = try makeStore(Volume<Float>(shape: Coordinate(4, 8, 8)), file: file, key: "floats")
         #expect(throws: EvaluationError.unsupportedDataType(what: "prediction \(file.path):ids", dataType: "uint32", supported: "float32, uint8 or uint16 scores")) {
             try Evaluator.evaluate(prediction: labels, truth: truth)
         }
@@ -74,8 +75,8 @@ struct StoreEvaluationTests {
     @Test(.enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)), .needsPython)
     func realSynapsesMatchSklearnAndScipy() throws {
         let source = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/val.h5")
-        let truthStore = try HDF5Store.open(StoreAddress(format: .hdf5, path: source.path, key: "volumes/labels/synapse"))
-        let rawStore = try HDF5Store.open(StoreAddress(format: .hdf5, path: source.path, key: "volumes/raw"))
+        let truthStore = try Stores.open("\(source.path):volumes/labels/synapse")
+        let rawStore = try Stores.open("\(source.path):volumes/raw")
         let region = Box(offset: Coordinate(0, 128, 128), shape: Coordinate(20, 256, 256))
         // Prediction: the truth shifted by 3 voxels in x, one section in z, blurred into scores
         // with noise, written as uint8 scores (value / 255).
@@ -88,9 +89,9 @@ struct StoreEvaluationTests {
             prediction[z, y, x] = UInt8(clampingDouble: base + Double.random(in: -60...60, using: &rng))
         } } }
         let dir = try TestEnvironment.temporaryDirectory("eval-real")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        defer { removeOrKeep(dir) }
         let predictionFile = dir.appendingPathComponent("prediction.h5")
-        let predictionStore = try hdf5Store(prediction, file: predictionFile, key: "scores", voxelSize: truthStore.metadata.voxelSize,
+        let predictionStore = try makeStore(prediction, file: predictionFile, key: "scores", voxelSize: truthStore.metadata.voxelSize,
                                             chunks: Coordinate(4, 128, 128))
         let options = EvaluationOptions(threshold: 128.0 / 255, region: region, overlaySections: 2)
         let result = try Evaluator.evaluate(prediction: predictionStore, truth: truthStore, raw: rawStore, name: "vnc val", options: options)
@@ -121,5 +122,12 @@ struct StoreEvaluationTests {
         #expect(cremi.falsePositives == Int(r[7]) && cremi.falseNegatives == Int(r[8]))
         #expect(result.voxelSize == VoxelSize(50, 4.6, 4.6))
         #expect((result.objects?.truths.count ?? 0) > 0)
+        // The report of real data, with overlays of the raw EM.
+        #expect(result.overlays.count == 2 && result.overlays.allSatisfy { $0.width == 256 && $0.height == 256 })
+        let reportDirectory = dir.appendingPathComponent("report")
+        let html = try ReportWriter.write(EvaluationReport(title: "VNC synapses", runs: [RunEvaluation(name: "degraded truth", volumes: [result])]),
+                                          to: reportDirectory)
+        #expect(try String(contentsOf: html, encoding: .utf8).contains("vnc val"))
+        #expect(try ReportWriter.read(from: reportDirectory).runs[0].volumes[0] == result)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import EMVolume
 import EMStorage
-import EMHDF5
+import EMStores
 import TestSupport
 @testable import EMEvaluation
 
@@ -19,10 +19,10 @@ struct StreamingBenchmarkTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("pair.h5").path
         let chunks = Coordinate(8, 256, 256), size = VoxelSize(40, 4, 4)
-        let prediction = try HDF5Store.create(StoreAddress(format: .hdf5, path: file, key: "prediction"),
-                                              spec: VolumeSpec(shape: shape, dataType: .float32, chunkShape: chunks, voxelSize: size, codec: .raw))
-        let truth = try HDF5Store.create(StoreAddress(format: .hdf5, path: file, key: "truth"),
-                                         spec: VolumeSpec(shape: shape, dataType: .uint8, chunkShape: chunks, voxelSize: size, codec: .raw))
+        let prediction = try Stores.create(StoreAddress(format: .hdf5, path: file, key: "prediction"),
+                                           spec: VolumeSpec(shape: shape, dataType: .float32, chunkShape: chunks, voxelSize: size, codec: .raw))
+        let truth = try Stores.create(StoreAddress(format: .hdf5, path: file, key: "truth"),
+                                      spec: VolumeSpec(shape: shape, dataType: .uint8, chunkShape: chunks, voxelSize: size, codec: .raw))
         try EvaluationBenchmark.fillSynthetic(prediction: prediction, truth: truth)
         let result = try EvaluationBenchmark.measureStreaming(prediction: prediction, truth: truth)
         let encoder = JSONEncoder()
