@@ -68,7 +68,7 @@ public struct EvaluationReport: Hashable, Codable, Sendable {
 
     /// One report holding the runs of several (for `emflow report RUN...`): runs keep their
     /// names, made unique with a suffix (" (2)", ...) where they repeat.
-    public static func combining(_ reports: [EvaluationReport], title: String = "Comparison") -> EvaluationReport {
+    public static func compare(_ reports: [EvaluationReport], title: String = "Comparison") -> EvaluationReport {
         var runs: [RunEvaluation] = []
         var used = Set<String>()
         for run in reports.flatMap(\.runs) {

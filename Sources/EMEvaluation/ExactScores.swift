@@ -2,7 +2,7 @@
 /// threshold over each distinct score: the exact curve of scikit-learn.
 ///
 /// Memory: 8 bytes per counted item. Sorting is a linear-time radix sort on 33-bit keys
-/// (the score's order key and the class bit).
+/// (the score's order key and the class bit). Scores must be finite (the evaluator checks).
 public struct ExactScores<S: ScoreValue>: Sendable {
     private var keys: [UInt64] = []
     private var isSorted = true

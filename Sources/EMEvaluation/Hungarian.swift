@@ -5,7 +5,9 @@ public protocol AssignmentCost: Comparable, Sendable {
     static var zero: Self { get }
     /// Larger than every sum of costs that can occur (a sentinel; never added to).
     static var unreachable: Self { get }
+    /// The sum of two costs.
     static func + (a: Self, b: Self) -> Self
+    /// The difference of two costs.
     static func - (a: Self, b: Self) -> Self
 }
 

@@ -118,7 +118,4 @@ public struct VoxelAccumulator<S: ScoreValue>: Sendable {
         }
         return VoxelMetrics(threshold: threshold, counts: counts, ignoredVoxels: ignored, curve: sweep)
     }
-
-    /// The sweep over the histogram alone (for comparing it with the exact sweep).
-    public func histogramSummary() -> CurveSummary { histogram.summary() }
 }

@@ -50,7 +50,7 @@ struct ReportTests {
         try ReportWriter.write(report, to: dir)
         let read = try ReportWriter.read(from: dir)
         #expect(read == report)
-        let combined = EvaluationReport.combining([report, read])
+        let combined = EvaluationReport.compare([report, read])
         #expect(combined.runs.map(\.name) == ["U-Net dense", "U-Net pruned 80%", "U-Net dense (2)", "U-Net pruned 80% (2)"])
         #expect(combined.volumeNames == ["cremi_A", "cremi_B"])
         let markdown = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
