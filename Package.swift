@@ -47,7 +47,7 @@ let package = Package(
 
         // Layer 7: pipelines.
         .target(name: "EMPipeline", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMNN", "EMEvaluation",
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMEvaluation",
             .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "EMEvaluationTests", dependencies: ["EMEvaluation", "EMStores", "TestSupport"]),
         .testTarget(name: "EMNNTests", dependencies: ["EMNN", "TestSupport"]),
         .testTarget(name: "EMPipelineTests", dependencies: ["EMPipeline", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "EMCLITests", dependencies: ["EMStores", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

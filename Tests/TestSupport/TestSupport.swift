@@ -104,3 +104,24 @@ public func runPython(_ script: String, _ arguments: [String] = []) throws -> St
     }
     return result.stdout
 }
+
+extension TestEnvironment {
+    /// The `emflow` executable built beside the test bundle (`swift test` builds it).
+    public static let emflowBinary: String = {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var url = bundleDirectory
+        // The test binary may sit inside an .xctest bundle directory on some platforms.
+        while url.path != "/" {
+            let candidate = url.appendingPathComponent("emflow").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return bundleDirectory.appendingPathComponent("emflow").path
+    }()
+}
+
+/// Runs the `emflow` command line with `arguments`.
+@discardableResult
+public func runEmflow(_ arguments: [String], currentDirectory: URL? = nil) throws -> ProcessResult {
+    try runProcess(TestEnvironment.emflowBinary, arguments, currentDirectory: currentDirectory)
+}

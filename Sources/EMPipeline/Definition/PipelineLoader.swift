@@ -1,0 +1,345 @@
+import EMStorage
+import Foundation
+import Yams
+
+/// Reads a pipeline definition (YAML), substitutes variables, checks every stage against its
+/// schema and its inputs, and returns a `Pipeline` ready to run, or every problem at once.
+///
+/// ```yaml
+/// name: threshold-components
+/// vars:
+///   input: ~                      # no default: --set input=probabilities.zarr/pred
+///   threshold: 0.5
+/// execution:
+///   block_shape: 64,256,256
+/// stages:
+///   mask:
+///     kind: threshold
+///     input: ${input}             # a store address: read implicitly
+///     value: ${threshold}
+///   labels:
+///     kind: components
+///     input: mask                 # another stage's output
+///   save:
+///     kind: write
+///     input: labels
+///     output: labels.zarr/labels
+/// ```
+public enum PipelineLoader {
+    /// The top-level keys of a pipeline file.
+    public static let topLevelKeys = ["name", "description", "vars", "execution", "stages"]
+
+    /// Loads and validates the pipeline in `path`.
+    ///
+    /// - Throws: `PipelineError.invalid` listing every problem (file, line, stage, key).
+    public static func load(file path: String, overrides: [VariableOverride] = []) throws -> Pipeline {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw PipelineError.invalid([PipelineDiagnostic(location: SourceLocation(file: path, line: 0),
+                                                            message: exists ? "cannot read the pipeline file" : "pipeline file not found")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw PipelineError.invalid([PipelineDiagnostic(location: SourceLocation(file: path, line: 0), message: "the pipeline file is not UTF-8 text")])
+        }
+        return try load(yaml: text, file: path, overrides: overrides)
+    }
+
+    /// Loads and validates a pipeline given as YAML text; `file` names it in messages.
+    public static func load(yaml text: String, file: String, overrides: [VariableOverride] = []) throws -> Pipeline {
+        let root: Node
+        do {
+            root = try Yams.compose(yaml: text) ?? Node("", .implicit, .plain)
+        } catch {
+            throw PipelineError.invalid([syntaxDiagnostic(error, file: file)])
+        }
+        var reader = DefinitionReader(file: file)
+        let pipeline = reader.read(root, overrides: overrides)
+        try reader.diagnostics.throwIfAny()
+        guard let pipeline else { preconditionFailure("a pipeline without diagnostics must have been read") }
+        return pipeline
+    }
+}
+
+/// The state of one validation: the file, the variables and every problem found.
+struct DefinitionReader {
+    let file: String
+    var diagnostics = DiagnosticCollector()
+    private var variables: VariableTable?
+    /// Stages with a parameter problem: not described, so that their kind never sees a bad value.
+    private var unchecked = Set<String>()
+
+    init(file: String) {
+        self.file = file
+    }
+
+    mutating func read(_ root: Node, overrides: [VariableOverride]) -> Pipeline? {
+        guard root.mapping != nil else {
+            diagnostics.error("a pipeline file is a mapping with the keys \(PipelineLoader.topLevelKeys.joined(separator: ", ")); found \(root.isNull ? "nothing" : root.shapeName)",
+                              at: root.location(in: file))
+            return nil
+        }
+        var sections: [String: YAMLEntry] = [:]
+        for entry in mappingEntries(root, file: file, stage: nil, diagnostics: &diagnostics) {
+            guard PipelineLoader.topLevelKeys.contains(entry.key) else {
+                diagnostics.error("unknown key" + Suggestions.hint(for: entry.key, among: PipelineLoader.topLevelKeys), at: entry.location, key: entry.key)
+                continue
+            }
+            sections[entry.key] = entry
+        }
+
+        let variableEntries = section("vars", in: sections)
+        let table = VariableTable(entries: variableEntries, overrides: overrides, file: file, diagnostics: &diagnostics)
+        variables = table
+
+        let executionValues = parameters(ExecutionSettings.schema, entries: section("execution", in: sections), at: sections["execution"]?.location,
+                                         stage: nil, keyPrefix: "execution.", stageNames: [])
+        let execution = ExecutionSettings(values: executionValues.values)
+
+        let name = sections["name"].flatMap { scalarText($0, key: "name") }
+            ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let summary = sections["description"].flatMap { scalarText($0, key: "description") } ?? ""
+
+        guard let stagesEntry = sections["stages"] else {
+            diagnostics.error("a pipeline needs a 'stages:' mapping", at: SourceLocation(file: file, line: 1))
+            return nil
+        }
+        let declared = readStages(stagesEntry)
+        let ordered = order(declared)
+        var stages = describe(ordered, execution: execution)
+        if !declared.isEmpty && !declared.contains(where: { StageKinds.named($0.kind)?.schema.isSink == true }) {
+            let sinks = StageSchema.all.filter(\.isSink).map(\.kind).joined(separator: ", ")
+            diagnostics.error("the pipeline stores nothing: add a stage of kind \(sinks)", at: stagesEntry.location, key: "stages")
+        }
+        stages.sort { a, b in (ordered.firstIndex { $0.name == a.name } ?? 0) < (ordered.firstIndex { $0.name == b.name } ?? 0) }
+        return Pipeline(name: name, summary: summary, file: file, variables: table.values, execution: execution, stages: stages)
+    }
+
+    // MARK: Sections and values
+
+    private mutating func section(_ key: String, in sections: [String: YAMLEntry]) -> [YAMLEntry] {
+        guard let entry = sections[key] else { return [] }
+        if entry.value.isNull { return [] }
+        guard entry.value.mapping != nil else {
+            diagnostics.error("expected a mapping of keys to values, found \(entry.value.shapeName)", at: entry.value.location(in: file), key: key)
+            return []
+        }
+        return mappingEntries(entry.value, file: file, stage: nil, diagnostics: &diagnostics)
+    }
+
+    private mutating func scalarText(_ entry: YAMLEntry, key: String) -> String? {
+        guard let scalar = entry.value.scalar else {
+            diagnostics.error("expected text, found \(entry.value.shapeName)", at: entry.value.location(in: file), key: key)
+            return nil
+        }
+        return variables?.substitute(scalar.string, at: entry.value.location(in: file), stage: nil, key: key, diagnostics: &diagnostics)
+    }
+
+    /// The value of `node` after variable substitution (nil after a substitution problem).
+    private mutating func rawValue(_ node: Node, stage: String?, key: String) -> RawValue? {
+        let location = node.location(in: file)
+        func substitute(_ text: String) -> String? {
+            guard let variables else { return text }
+            return variables.substitute(text, at: location, stage: stage, key: key, diagnostics: &diagnostics)
+        }
+        if node.isNull { return .null }
+        if let scalar = node.scalar { return substitute(scalar.string).map(RawValue.scalar) }
+        if let sequence = node.sequence {
+            var items: [String] = []
+            for item in sequence {
+                guard let scalar = item.scalar else { return .nested }
+                guard let text = substitute(scalar.string) else { return nil }
+                items.append(text)
+            }
+            return .list(items)
+        }
+        return .nested
+    }
+
+    /// Validated values of the keys in `schema` (defaults filled in) with their locations.
+    private mutating func parameters(_ schema: [ParameterSchema], entries: [YAMLEntry], at location: SourceLocation?,
+                                     stage: String?, keyPrefix: String, stageNames: Set<String>,
+                                     ignoring ignored: Set<String> = [])
+        -> (values: [String: ParameterValue], locations: [String: SourceLocation]) {
+        var values: [String: ParameterValue] = [:]
+        var locations: [String: SourceLocation] = [:]
+        let names = schema.map(\.name)
+        for entry in entries where !ignored.contains(entry.key) {
+            guard let parameter = schema.first(where: { $0.name == entry.key }) else {
+                let what = stage == nil ? "unknown key" : "unknown parameter"
+                diagnostics.error(what + Suggestions.hint(for: entry.key, among: names), at: entry.location, stage: stage, key: keyPrefix + entry.key)
+                continue
+            }
+            locations[entry.key] = entry.value.location(in: file)
+            guard let raw = rawValue(entry.value, stage: stage, key: keyPrefix + entry.key) else { continue }
+            // Null, or a variable left empty, means "not given": the default applies.
+            if raw == .null || raw == .scalar("") {
+                if parameter.required {
+                    diagnostics.error("needs a value: \(parameter.type)", at: entry.value.location(in: file), stage: stage, key: keyPrefix + entry.key)
+                } else {
+                    values[entry.key] = parameter.defaultValue
+                }
+                continue
+            }
+            switch parameter.type.parse(raw, stageNames: stageNames) {
+            case let .success(value): values[entry.key] = value
+            case let .failure(problem): diagnostics.error(problem.message, at: entry.value.location(in: file), stage: stage, key: keyPrefix + entry.key)
+            }
+        }
+        for parameter in schema where values[parameter.name] == nil && !entries.contains(where: { $0.key == parameter.name }) {
+            if parameter.required {
+                diagnostics.error("missing required parameter '\(parameter.name)': \(parameter.type)", at: location ?? SourceLocation(file: file, line: 1), stage: stage)
+            } else if let value = parameter.defaultValue {
+                values[parameter.name] = value
+            }
+        }
+        return (values, locations)
+    }
+
+    // MARK: Stages
+
+    /// The stages as written, plus an implicit reader for every input given as an address.
+    private mutating func readStages(_ entry: YAMLEntry) -> [PipelineStage] {
+        guard entry.value.mapping != nil, !(entry.value.mapping?.isEmpty ?? true) else {
+            diagnostics.error("expected a mapping of stage names to stages, found \(entry.value.isNull || entry.value.mapping != nil ? "no stages" : entry.value.shapeName)",
+                              at: entry.value.location(in: file), key: "stages")
+            return []
+        }
+        let entries = mappingEntries(entry.value, file: file, stage: nil, diagnostics: &diagnostics)
+        let names = Set(entries.map(\.key))
+        var stages: [PipelineStage] = []
+        for stageEntry in entries {
+            let name = stageEntry.key
+            if !Self.isValidStageName(name) {
+                diagnostics.error("stage names are letters, digits, '_' and '-', starting with a letter or '_'", at: stageEntry.location, stage: name)
+            }
+            guard stageEntry.value.mapping != nil else {
+                diagnostics.error("a stage is a mapping with 'kind:' and its parameters, found \(stageEntry.value.shapeName)",
+                                  at: stageEntry.value.location(in: file), stage: name)
+                continue
+            }
+            let keys = mappingEntries(stageEntry.value, file: file, stage: name, diagnostics: &diagnostics)
+            guard let kindEntry = keys.first(where: { $0.key == "kind" }) else {
+                diagnostics.error("missing 'kind:' (one of \(StageSchema.all.map(\.kind).joined(separator: ", ")))", at: stageEntry.location, stage: name)
+                continue
+            }
+            guard case let .scalar(kindName)? = rawValue(kindEntry.value, stage: name, key: "kind") else { continue }
+            guard let kind = StageKinds.named(kindName) else {
+                diagnostics.error("unknown stage kind '\(kindName)'" + Suggestions.hint(for: kindName, among: StageSchema.all.map(\.kind)),
+                                  at: kindEntry.value.location(in: file), stage: name, key: "kind")
+                continue
+            }
+            let problemsBefore = diagnostics.diagnostics.count
+            let (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
+                                                 keyPrefix: "", stageNames: names.subtracting([name]), ignoring: ["kind"])
+            if diagnostics.diagnostics.count > problemsBefore { unchecked.insert(name) }
+            var stage = PipelineStage(name: name, kind: kindName, values: values, locations: locations, location: stageEntry.location,
+                                      inputs: [:], isImplicit: false, output: nil)
+            for parameter in kind.schema.parameters where parameter.type == .volume {
+                switch values[parameter.name] {
+                case let .stage(upstream)?:
+                    stage.inputs[parameter.name] = upstream
+                case let .store(address)?:
+                    let reader = "\(name).\(parameter.name)"
+                    stage.inputs[parameter.name] = reader
+                    let location = stage.location(of: parameter.name)
+                    var implicit = PipelineStage(name: reader, kind: ReadStage.kind, values: [:], locations: [ReadStage.input: location],
+                                                 location: location, inputs: [:], isImplicit: true, output: nil)
+                    for readParameter in ReadStage().schema.parameters { implicit.values[readParameter.name] = readParameter.defaultValue }
+                    implicit.values[ReadStage.input] = .store(address)
+                    stages.append(implicit)
+                default:
+                    break
+                }
+            }
+            stages.append(stage)
+        }
+        return stages
+    }
+
+    /// The stages with every stage after its inputs; stages in a cycle are reported and left out.
+    private mutating func order(_ stages: [PipelineStage]) -> [PipelineStage] {
+        let byName = Dictionary(stages.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        enum Mark { case visiting, done }
+        var marks: [String: Mark] = [:]
+        var ordered: [PipelineStage] = []
+        var inCycle = Set<String>()
+        func visit(_ name: String, path: [String]) {
+            guard let stage = byName[name] else { return }
+            switch marks[name] {
+            case .done?: return
+            case .visiting?:
+                let cycle = Array(path.drop { $0 != name }) + [name]
+                inCycle.formUnion(cycle)
+                // Report on the input parameter that closes the cycle.
+                let closing = byName[path.last!]!
+                let parameter = closing.inputs.first { $0.value == name }!.key
+                diagnostics.error("the stages form a cycle: " + cycle.joined(separator: " -> "),
+                                  at: closing.location(of: parameter), stage: closing.name, key: parameter)
+                return
+            case nil:
+                marks[name] = .visiting
+                for (_, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { visit(upstream, path: path + [name]) }
+                marks[name] = .done
+                ordered.append(stage)
+            }
+        }
+        for stage in stages { visit(stage.name, path: []) }
+        return ordered.filter { !inCycle.contains($0.name) && $0.inputs.values.allSatisfy { !inCycle.contains($0) } }
+    }
+
+    /// Describes each stage in order (its inputs described first) and returns the described ones.
+    private mutating func describe(_ stages: [PipelineStage], execution: ExecutionSettings) -> [PipelineStage] {
+        var described: [String: PipelineStage] = [:]
+        var result: [PipelineStage] = []
+        let kinds = Dictionary(stages.map { ($0.name, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        for var stage in stages where !unchecked.contains(stage.name) {
+            guard let kind = StageKinds.named(stage.kind) else { continue }
+            var inputs: [String: VolumeDescriptor] = [:]
+            for (parameter, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) {
+                if let upstreamKind = kinds[upstream].flatMap(StageKinds.named), upstreamKind.schema.isSink {
+                    diagnostics.error("stage '\(upstream)' stores its input and has no output to use here (use the stage it writes instead)",
+                                      at: stage.location(of: parameter), stage: stage.name, key: parameter)
+                    break
+                }
+                guard let output = described[upstream]?.output else { break }
+                inputs[parameter] = output
+            }
+            // A stage whose inputs failed is not checked further: its problems come from upstream.
+            guard inputs.count == stage.inputs.count else { continue }
+            let consumer = stage.isImplicit ? stages.first { $0.inputs.values.contains(stage.name) } : nil
+            let reportedAs = consumer.flatMap { c in c.inputs.first { $0.value == stage.name }.map { (stage: c.name, parameter: $0.key) } }
+            var check = StageCheck(stage: stage, inputs: inputs, execution: execution, diagnostics: diagnostics, reportedAs: reportedAs)
+            let output = kind.describe(&check)
+            diagnostics = check.diagnostics
+            guard let output else { continue }
+            stage.output = output
+            described[stage.name] = stage
+            result.append(stage)
+        }
+        checkStores(result)
+        return result
+    }
+
+    /// Every output is written by one stage only, and no output is also read by the pipeline.
+    private mutating func checkStores(_ stages: [PipelineStage]) {
+        var written: [StoreAddress: String] = [:]
+        let read = Set(stages.filter { $0.kind == ReadStage.kind }.compactMap { $0.store(ReadStage.input) })
+        for stage in stages {
+            guard let kind = StageKinds.named(stage.kind) else { continue }
+            for parameter in kind.schema.parameters where parameter.type == .outputStore {
+                guard let address = stage.store(parameter.name) else { continue }
+                if let other = written[address] {
+                    diagnostics.error("'\(address)' is also written by stage '\(other)'", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                } else if read.contains(address) {
+                    diagnostics.error("'\(address)' is also an input of this pipeline", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                }
+                written[address] = written[address] ?? stage.name
+            }
+        }
+    }
+
+    private static func isValidStageName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII, first == "_" || first.properties.isAlphabetic else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    }
+}

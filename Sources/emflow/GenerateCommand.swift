@@ -1,0 +1,111 @@
+import ArgumentParser
+import EMProgress
+import EMStorage
+import EMStores
+import EMSynthetic
+import EMVolume
+import EMZarr
+import Foundation
+
+/// `emflow generate OUT --shape z,y,x`: a synthetic EM-like volume with ground-truth labels.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate a synthetic EM-like volume with synapse, mitochondria and membrane labels.",
+        discussion: """
+        OUT is a Zarr hierarchy (out.zarr) or an HDF5 file (out.h5). The volume is written in the
+        CREMI layout: volumes/raw (uint8) and volumes/labels/{synapse,mitochondria,membrane}
+        (uint8 masks). The same seed gives the same bytes, whatever the size of the blocks.
+        """
+    )
+
+    @Argument(help: "Output container: out.zarr or out.h5.")
+    var output: String
+
+    @Option(help: "Volume shape z,y,x in voxels.")
+    var shape: String = "32,256,256"
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("voxel-size"), help: "Voxel size z,y,x in nm.")
+    var voxelSize: String = "40,4,4"
+
+    @Option(help: "Chunk shape z,y,x.")
+    var chunks: String = "16,256,256"
+
+    @Option(help: "Codec: \(Codec.commandLineNames.joined(separator: ", ")).")
+    var codec: String = "zstd"
+
+    @Flag(help: "Skip the label volumes (raw only).")
+    var rawOnly = false
+
+    @Flag(help: "Replace existing volumes.")
+    var overwrite = false
+
+    func run() throws {
+        let volumeShape = try Coordinate.parse(shape, what: "--shape")
+        guard Coordinate.all(volumeShape, .zero, >) else { throw ValidationError("--shape must be positive (got \(volumeShape))") }
+        let sizes = voxelSize.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--voxel-size must be three positive numbers z,y,x in nm (got '\(voxelSize)')")
+        }
+        let voxel = VoxelSize(sizes[0], sizes[1], sizes[2])
+        let chunkShape = Coordinate.minimum(try Coordinate.parse(chunks, what: "--chunks"), volumeShape)
+        let lower = output.lowercased()
+        let isHDF5 = [".h5", ".hdf5", ".hdf"].contains { lower.hasSuffix($0) }
+        func address(_ key: String) -> StoreAddress {
+            StoreAddress(format: isHDF5 ? .hdf5 : .zarr, path: output, key: key)
+        }
+        guard isHDF5 || lower.hasSuffix(".zarr") else {
+            throw ValidationError("OUT must end in .zarr or .h5 (got '\(output)')")
+        }
+        let spec = VolumeSpec(shape: volumeShape, dataType: .uint8, chunkShape: chunkShape, voxelSize: voxel,
+                              codec: try Codec.parse(isHDF5 && codec == "zstd" ? "gzip" : codec))
+        let labels: [(name: String, mask: KeyPath<SyntheticLabels, Volume<UInt8>>)] =
+            rawOnly ? [] : [("synapse", \.synapse), ("mitochondria", \.mitochondria), ("membrane", \.membrane)]
+        let keys = ["volumes/raw"] + labels.map { "volumes/labels/\($0.name)" }
+        let stores = try keys.map { try Stores.create(address($0), spec: spec, overwrite: overwrite) }
+
+        let generator = SyntheticEM(seed: seed, shape: volumeShape, voxelSize: voxel)
+        let grid = try BlockGrid(region: Box(shape: volumeShape), blockShape: chunkShape)
+        let progress = ProgressReporter(label: "generate", total: grid.count, unit: "blocks", sink: ProgressReporter.automaticSink)
+        let failure = FirstError()
+        DispatchQueue.concurrentPerform(iterations: grid.count) { id in
+            guard !failure.isSet else { return }
+            let box = grid.block(id: id).writeBox
+            do {
+                if rawOnly {
+                    try stores[0].write(generator.raw(in: box))
+                } else {
+                    let sample = generator.generate(in: box)
+                    try stores[0].write(sample.raw)
+                    for (store, label) in zip(stores.dropFirst(), labels) { try store.write(sample.labels[keyPath: label.mask]) }
+                }
+                progress.advance(1, bytes: box.voxelCount)
+            } catch {
+                failure.record(error)
+            }
+        }
+        if let error = failure.error { throw error }
+        for store in stores { try store.flush() }
+        progress.finish()
+        print("wrote \(keys.map { address($0).description }.joined(separator: ", "))")
+    }
+}
+
+/// Keeps the first error thrown by concurrent work.
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Error?
+
+    /// True once an error was recorded.
+    var isSet: Bool { lock.withLock { stored != nil } }
+    /// The first error recorded.
+    var error: Error? { lock.withLock { stored } }
+
+    /// Records `error` unless one was recorded before.
+    func record(_ error: Error) {
+        lock.withLock { if stored == nil { stored = error } }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import EMPipeline
+import Foundation
+
+/// `emflow validate PIPELINE`: checks a pipeline definition without running anything.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a pipeline definition (YAML) and its inputs without running or writing anything.",
+        discussion: """
+        Every problem is listed with its file, line, stage and parameter: malformed YAML, unknown stage kinds or \
+        parameters (with suggestions), wrong value types, missing inputs, incompatible shapes, cycles between \
+        stages. Exit status 1 when there is any problem.
+        """
+    )
+
+    @OptionGroup var definition: PipelineArguments
+
+    func run() throws {
+        let pipeline = try definition.load()
+        print("\(pipeline.file): valid pipeline '\(pipeline.name)', \(pipeline.stages.count) stages")
+        for variable in pipeline.variables {
+            print("  var \(variable.name) = \(variable.value)\(variable.overridden ? "  (--set)" : "")")
+        }
+        for stage in pipeline.stages {
+            let inputs = stage.inputs.sorted { $0.key < $1.key }.map { "\($0.key) <- \($0.value)" }.joined(separator: ", ")
+            let output = stage.output.map { "\($0.shape) \($0.dataType)" } ?? "-"
+            print("  \(stage.name) (\(stage.kind))\(inputs.isEmpty ? "" : ": " + inputs) -> \(output)")
+        }
+    }
+}
+
+/// The pipeline file and `--set` overrides shared by `validate` and `run`.
+struct PipelineArguments: ParsableArguments {
+    @Argument(help: "The pipeline definition, e.g. pipelines/threshold-components.yaml.")
+    var pipeline: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a pipeline variable (repeatable).", valueName: "name=value"))
+    var assignments: [String] = []
+
+    /// Loads and validates the pipeline; prints every problem and exits with status 1 when
+    /// there is any.
+    func load() throws -> Pipeline {
+        do {
+            return try PipelineLoader.load(file: pipeline, overrides: try assignments.map(VariableOverride.parse))
+        } catch let error as PipelineError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
