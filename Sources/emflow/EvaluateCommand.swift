@@ -80,7 +80,9 @@ struct EvaluateCommand: ParsableCommand {
         }
         if let report {
             let html = try ReportWriter.write(evaluation, to: URL(fileURLWithPath: report))
-            print("report: \(html.path)")
+            // With --json, standard output holds only the JSON document.
+            let line = "report: \(html.path)\n"
+            if json { FileHandle.standardError.write(Data(line.utf8)) } else { print(line, terminator: "") }
         }
     }
 
