@@ -84,7 +84,7 @@ struct TrainingSessionTests {
     }
 
     @Test("overfits a 4x48x48 crop of the VNC training stack with synapses",
-          .enabled(if: TestEnvironment.hasSharedData, TestEnvironment.sharedDataMissing))
+          .enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)))
     func overfitsRealCrop() throws {
         let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
         let data = try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse",
