@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "EMSynthetic", dependencies: ["EMVolume"], path: "fixtures/Generator"),
 
         // Layers 4-6: network, evaluation.
-        .target(name: "EMNN", dependencies: ["EMVolume", "CDNNL", "COpenBLAS"]),
+        .target(name: "EMNN", dependencies: ["EMVolume", "EMStorage", "EMStores", "CDNNL", "COpenBLAS"]),
         .target(name: "EMEvaluation", dependencies: ["EMVolume", "EMStorage", "EMImaging"]),
 
         // Layer 7: pipelines.
@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "EMStoresTests", dependencies: ["EMStores", "TestSupport"]),
         .testTarget(name: "EMSyntheticTests", dependencies: ["EMSynthetic", "EMImaging", "TestSupport"]),
         .testTarget(name: "EMEvaluationTests", dependencies: ["EMEvaluation", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMNNTests", dependencies: ["EMNN", "TestSupport"]),
+        .testTarget(name: "EMNNTests", dependencies: ["EMNN", "EMStores", "TestSupport"]),
         .testTarget(name: "EMPipelineTests", dependencies: ["EMPipeline", "EMStores", "TestSupport"]),
         .testTarget(name: "EMCLITests", dependencies: ["EMStores", "TestSupport"]),
     ],

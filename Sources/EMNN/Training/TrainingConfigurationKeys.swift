@@ -1,0 +1,22 @@
+import Foundation
+
+extension TrainingConfiguration {
+    /// The keys each mapping of a configuration file may hold: `""` for the top level, then
+    /// `network`, `optimizer`, `loss`, `augmentation` and `validation`. Derived from what the
+    /// types encode, so it cannot drift from the decoders.
+    public static let sectionKeys: [String: Set<String>] = {
+        func keys<T: Encodable>(_ value: T) -> Set<String> {
+            guard let data = try? JSONEncoder().encode(value),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+            return Set(object.keys)
+        }
+        return [
+            "": TrainingConfiguration.keys,
+            "network": keys(UNetConfiguration(normalizationGroups: 1)),
+            "optimizer": keys(AdamConfiguration(gradientClipNorm: 1)),
+            "loss": keys(LossConfiguration()),
+            "augmentation": keys(AugmentationConfiguration()),
+            "validation": keys(ValidationSettings(raw: "", label: "", region: "", every: 1, blockShape: [])),
+        ]
+    }()
+}

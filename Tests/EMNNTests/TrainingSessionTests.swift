@@ -1,0 +1,114 @@
+import EMNN
+import EMStores
+import EMVolume
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("Training sessions", .serialized)
+struct TrainingSessionTests {
+    static let network = UNetConfiguration(depth: 2, baseWidth: 4, widthMultiplier: 2,
+                                           kernelSizes: [Coordinate(1, 3, 3), Coordinate(1, 3, 3)],
+                                           poolingFactors: [Coordinate(1, 2, 2)], seed: 4)
+
+    func configuration(output: URL, steps: Int, validationEvery: Int? = nil) -> TrainingConfiguration {
+        TrainingConfiguration(raw: "memory", label: "memory",
+                              validation: validationEvery.map { .init(every: $0, blockShape: [4, 16, 16]) },
+                              patchShape: [4, 16, 16], batchSize: 2, steps: steps, foregroundFraction: 0.5, seed: 7,
+                              network: Self.network, optimizer: AdamConfiguration(learningRate: 3e-3),
+                              loss: LossConfiguration(positiveWeight: 5),
+                              augmentation: AugmentationConfiguration(missingSectionProbability: 0.2, misalignmentProbability: 0.2),
+                              output: output.path, checkpointEvery: 3, threads: 1)
+    }
+
+    func session(_ configuration: TrainingConfiguration, resume: URL? = nil) throws -> TrainingSession {
+        let training = try syntheticTrainingVolume(Coordinate(6, 40, 40), seed: 1)
+        let validation = try syntheticTrainingVolume(Coordinate(5, 24, 36), seed: 2)
+        return try TrainingSession(configuration: configuration, training: training,
+                                   validation: (validation, validation.raw.box), resume: resume)
+    }
+
+    @Test("two runs with one seed give identical losses; the log has one line per step")
+    func determinism() throws {
+        let a = try TestEnvironment.temporaryDirectory("train-a"), b = try TestEnvironment.temporaryDirectory("train-b")
+        let first = try session(configuration(output: a, steps: 4, validationEvery: 2)).run()
+        let second = try session(configuration(output: b, steps: 4, validationEvery: 2)).run()
+        #expect(first.map(\.loss) == second.map(\.loss))
+        #expect(first.map(\.validation) == second.map(\.validation))
+        #expect(first.map(\.step) == [1, 2, 3, 4])
+        #expect(first[1].validation != nil && first[0].validation == nil)
+        let lines = try String(contentsOf: a.appendingPathComponent(TrainingSession.logFile), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4)
+        let decoded = try lines.map { try JSONDecoder().decode(TrainingRecord.self, from: Data($0.utf8)) }
+        #expect(decoded.map(\.loss) == first.map(\.loss))
+        for directory in [TrainingSession.bestDirectory, TrainingSession.lastDirectory] {
+            #expect(FileManager.default.fileExists(atPath: a.appendingPathComponent(directory).appendingPathComponent(CheckpointFile.model).path))
+        }
+        // Another seed samples other patches.
+        var other = configuration(output: try TestEnvironment.temporaryDirectory("train-c"), steps: 2)
+        other.seed = 8
+        #expect(try session(other).run().map(\.loss) != first.prefix(2).map(\.loss))
+    }
+
+    @Test("resuming from the step-3 checkpoint equals an uninterrupted run")
+    func resumeEqualsUninterrupted() throws {
+        let whole = try TestEnvironment.temporaryDirectory("train-whole"), parts = try TestEnvironment.temporaryDirectory("train-parts")
+        let uninterrupted = try session(configuration(output: whole, steps: 6))
+        let full = try uninterrupted.run()
+        let interrupted = try session(configuration(output: parts, steps: 6))
+        let firstHalf = try interrupted.run(until: 3)
+        let resumed = try session(configuration(output: parts, steps: 6), resume: parts.appendingPathComponent(TrainingSession.lastDirectory))
+        #expect(resumed.step == 3)
+        let secondHalf = try resumed.run()
+        #expect((firstHalf + secondHalf).map(\.loss) == full.map(\.loss))
+        for (p, q) in zip(uninterrupted.trainer.network.parameters, resumed.trainer.network.parameters) {
+            #expect(p.value == q.value, "\(p.name)")
+        }
+        let lines = try String(contentsOf: parts.appendingPathComponent(TrainingSession.logFile), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+    }
+
+    @Test("blockwise validation prediction equals one whole-region pass")
+    func blockwiseEqualsWhole() throws {
+        var config = Self.network
+        config.padding = .same
+        let net = try UNet(configuration: config, threads: 1)
+        let data = try syntheticTrainingVolume(Coordinate(4, 40, 40), seed: 5)
+        let region = Box(offset: Coordinate(0, 4, 6), shape: Coordinate(4, 28, 26))
+        let blockwise = try net.predictLogits(data, region: region, blockOutput: Coordinate(4, 8, 8))
+        // Reference: the region plus the halo in one forward pass, cropped.
+        let whole = try net.predictLogits(data, region: region, blockOutput: region.shape)
+        #expect(blockwise.box == region)
+        let difference = zip(blockwise.storage, whole.storage).map { abs($0 - $1) }.max() ?? 1
+        #expect(difference < 1e-4)
+    }
+
+    @Test("overfits a 4x48x48 crop of the VNC training stack with synapses",
+          .enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)))
+    func overfitsRealCrop() throws {
+        let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
+        let data = try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse",
+                                           region: try Box.parse("0:4,224:272,64:112"))
+        let share = Double(data.foreground.count) / Double(data.raw.box.voxelCount)
+        #expect(share > 0.02 && share < 0.2)
+        let network = UNetConfiguration(depth: 2, baseWidth: 16, widthMultiplier: 2,
+                                        kernelSizes: [Coordinate(1, 3, 3), Coordinate(3, 3, 3)],
+                                        poolingFactors: [Coordinate(1, 2, 2)], seed: 1)
+        let output = try TestEnvironment.temporaryDirectory("overfit")
+        let configuration = TrainingConfiguration(raw: "memory", label: "memory", patchShape: [4, 48, 48], batchSize: 1, steps: 100,
+                                                  foregroundFraction: 0, network: network,
+                                                  optimizer: AdamConfiguration(learningRate: 5e-3),
+                                                  loss: LossConfiguration(positiveWeight: 5), augmentation: .none,
+                                                  output: output.path, checkpointEvery: 1000, threads: 2)
+        let records = try TrainingSession(configuration: configuration, training: data, validation: nil).run()
+        let start = records[0].loss, end = records.suffix(5).map(\.loss).max()!
+        print("overfit: loss \(start) -> \(end) in \(records.count) steps, \(records.last!.seconds) s")
+        #expect(end < 0.05 * start)
+        #expect(end < 0.1)
+        // The trained network separates the crop's synapse voxels from the rest.
+        let metrics = try TrainingSession(configuration: configuration, training: data, validation: nil,
+                                          resume: output.appendingPathComponent(TrainingSession.lastDirectory))
+            .trainer.network.validate(on: data, region: data.raw.box, blockOutput: Coordinate(4, 48, 48), loss: configuration.loss)
+        #expect(metrics.averagePrecision > 0.95 && metrics.bestF1 > 0.9)
+    }
+}
