@@ -214,4 +214,34 @@ struct PredictTests {
             "\(error)".contains("p.yaml:14") && "\(error)".contains("1 output channel")
         }
     }
+
+    @Test("pipelines/synapses.yaml and membranes.yaml validate; synapses.yaml labels the thresholded prediction")
+    func shippedPipelines() throws {
+        let directory = try TestEnvironment.temporaryDirectory("predict-shipped")
+        let (model, network) = try Self.saveModel(in: directory)
+        let (image, pixels) = try Self.saveImage(in: directory)
+        let pipelines = TestEnvironment.repositoryRoot.appendingPathComponent("pipelines")
+        let membranes = try PipelineLoader.load(file: pipelines.appendingPathComponent("membranes.yaml").path,
+                                                overrides: [.init(name: "input", value: image), .init(name: "model", value: model.path),
+                                                            .init(name: "tile", value: "4,16,16"), .init(name: "overlap", value: "2,4,4")])
+        #expect(membranes.stage("save")?.store("output")?.description == "volume-membranes.zarr/membranes")
+        #expect(membranes.stage("probabilities")?.output?.dataType == .uint8)
+
+        let reference = try Self.wholeVolume(network, pixels)
+        // A threshold near the median that no voxel lies within 1e-5 of.
+        let sorted = reference.storage.sorted()
+        let cut = (sorted.count / 2..<sorted.count - 1).first { sorted[$0 + 1] - sorted[$0] > 2e-5 }!
+        let threshold = Double(sorted[cut] + sorted[cut + 1]) / 2
+        let output = directory.path + "/syn.zarr"
+        let synapses = try PipelineLoader.load(file: pipelines.appendingPathComponent("synapses.yaml").path,
+                                               overrides: [.init(name: "input", value: image), .init(name: "model", value: model.path),
+                                                           .init(name: "output", value: output), .init(name: "block_shape", value: "5,18,17"),
+                                                           .init(name: "threshold", value: "\(threshold)")])
+        let summary = try PipelineRunner(pipeline: synapses, options: RunOptions(version: "test")).run()
+        #expect(summary.succeeded, "\(summary)")
+        #expect(Self.maxDifference(try readVolume(output + "/probabilities", as: Float.self), reference) < 1e-5)
+        let expected = referenceComponents(thresholded(reference, above: Float(threshold)), connectivity: 26)
+        #expect(try readVolume(output + "/labels", as: UInt64.self) == expected)
+        #expect(expected.storage.max()! > 1, "the test prediction should hold several objects")
+    }
 }
