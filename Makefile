@@ -6,12 +6,18 @@ PYTHON := $(abspath $(VENV))/bin/python
 EMFLOW = .build/$(CONFIG)/emflow
 DEMO_DIR ?= demo-output
 
-.PHONY: all deps build test demo bench clean
+# Debian packages only the tests need (headless Chromium renders the HTML report in a test).
+TEST_PACKAGES := chromium
+
+.PHONY: all deps test-deps build test demo bench clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps.sh
+
+test-deps:
+	@bash scripts/install-deps.sh $(TEST_PACKAGES)
 
 $(VENV)/.ready: scripts/requirements-test.txt
 	python3 -m venv $(VENV)
@@ -21,7 +27,7 @@ $(VENV)/.ready: scripts/requirements-test.txt
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
-test: deps $(VENV)/.ready
+test: test-deps $(VENV)/.ready
 	EMFLOW_PYTHON=$(PYTHON) $(SWIFT) test -c $(CONFIG) -Xswiftc -enable-testing
 
 demo: build

@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "EMZarr", dependencies: ["EMStorage", "EMCodecs"]),
         .target(name: "EMHDF5", dependencies: ["EMStorage", "CHDF5"]),
         .target(name: "EMTIFF", dependencies: ["EMStorage", "CTIFF"]),
-        .target(name: "EMStores", dependencies: ["EMStorage", "EMZarr", "EMHDF5", "EMTIFF"]),
+        .target(name: "EMStores", dependencies: ["EMStorage", "EMProgress", "EMZarr", "EMHDF5", "EMTIFF"]),
         .target(name: "EMImaging", dependencies: ["EMVolume", "CZlib"]),
         .target(name: "EMSynthetic", dependencies: ["EMVolume"], path: "fixtures/Generator"),
 

@@ -3,14 +3,14 @@
 # zarr-python and h5py on the same volume in the same run; (2) converting a generated 8 GiB
 # volume with peak resident memory measured. Writes benchmarks/results/storage.md.
 # Usage: benchmarks/run-storage-bench.sh EMFLOW_BINARY   (EMFLOW_PYTHON: python with zarr, h5py)
-# Environment: BENCH_SHAPE (default 64,2048,2048 = 256 MiB), BIG_SHAPE (default 128,8192,8192 = 8 GiB),
+# Environment: BENCH_SHAPE (default 64,2048,2048 = 256 MiB), BIG_SHAPE (default 512,4096,4096 = 8 GiB),
 # BENCH_DIR (scratch, default /tmp/emflow-bench), SKIP_BIG=1 to skip the 8 GiB part.
 set -euo pipefail
 emflow=$(realpath "$1")
 python=${EMFLOW_PYTHON:-python3}
 dir=${BENCH_DIR:-/tmp/emflow-bench}
 shape=${BENCH_SHAPE:-64,2048,2048}
-big=${BIG_SHAPE:-128,8192,8192}
+big=${BIG_SHAPE:-512,4096,4096}
 out=benchmarks/results/storage.md
 mkdir -p "$dir" benchmarks/results
 rm -rf "$dir"/*
@@ -28,7 +28,7 @@ echo "generating $shape ..." >&2
 ours=$("$emflow" bench storage "$dir/src.zarr/volumes/raw" --scratch "$dir")
 peer=$("$python" benchmarks/storage_peer.py "$dir/src.zarr/volumes/raw" "$dir" 64,256,256 3 4)
 
-big_line="skipped (SKIP_BIG=1)"
+big_line=$'\n| skipped (SKIP_BIG=1) | | |'
 if [ "${SKIP_BIG:-0}" != 1 ]; then
   echo "generating $big (8 GiB) ..." >&2
   "$emflow" generate "$dir/big.zarr" --shape "$big" --raw-only --chunks 64,512,512 >/dev/null 2>&1
@@ -38,7 +38,7 @@ if [ "${SKIP_BIG:-0}" != 1 ]; then
       >"$dir/convert.out" 2>"$dir/convert.err"
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/convert.err")
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/convert.err")
-    big_line="${big_line/skipped (SKIP_BIG=1)/}"
+    [[ $big_line == *skipped* ]] && big_line=""
     big_line+=$'\n'"| $big uint8 zstd Zarr -> $codec $(basename "${target%%:*}") | $wall | $((rss / 1024)) MiB |"
     rm -rf "$dir/big-out.zarr" "$dir/big-out.h5"
   done

@@ -9,6 +9,7 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable {
     /// The file could not be written.
     case unwritable(path: String, reason: String)
 
+    /// The message shown to the user.
     public var description: String {
         switch self {
         case let .invalidSize(width, height, reason):

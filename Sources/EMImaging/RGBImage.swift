@@ -2,8 +2,11 @@ import EMVolume
 
 /// An 8-bit colour.
 public struct RGB: Hashable, Sendable {
+    /// Red component.
     public var red: UInt8
+    /// Green component.
     public var green: UInt8
+    /// Blue component.
     public var blue: UInt8
 
     /// Creates a colour from its components.

@@ -13,7 +13,7 @@ struct EMFlow: ParsableCommand {
           stack.tif, 'slices/*.tif'  a multi-page TIFF or a directory of 2D slices
         """,
         version: EMFlowVersion.current,
-        subcommands: [InfoCommand.self, ConvertCommand.self, GenerateCommand.self, BenchCommand.self, ValidateCommand.self, RunCommand.self]
+        subcommands: [InfoCommand.self, ConvertCommand.self, GenerateCommand.self, EvaluateCommand.self, ReportCommand.self, BenchCommand.self, ValidateCommand.self, RunCommand.self]
     )
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import EMSynthetic
 import EMVolume
 import Testing
@@ -64,6 +65,22 @@ struct SyntheticConsistencyTests {
         #expect(em.raw(in: box) == both.raw)
         #expect(em.labels(in: box) == both.labels)
         #expect(both.raw.box == box && both.labels.synapse.box == box)
+    }
+
+    @Test("boxes generated on several threads at once equal boxes generated one by one")
+    func concurrent() {
+        let em = SyntheticEM(seed: 99, shape: Coordinate(8, 256, 256))
+        let boxes = (0..<8).map { i in Box(offset: Coordinate(i % 3, 31 * i, 17 * i), shape: Coordinate(3, 70, 90)) }
+        let serial = boxes.map { em.generate(in: $0) }
+        nonisolated(unsafe) var parallel = [Volume<UInt8>?](repeating: nil, count: boxes.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: boxes.count) { i in
+            let raw = em.raw(in: boxes[i])
+            lock.lock()
+            parallel[i] = raw
+            lock.unlock()
+        }
+        for i in boxes.indices { #expect(parallel[i] == serial[i].raw, "box \(boxes[i])") }
     }
 
     @Test("an empty box gives empty volumes")

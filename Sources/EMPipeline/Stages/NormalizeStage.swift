@@ -29,7 +29,7 @@ public struct NormalizeStage: StageKind {
                                   "minmax, percentile, zscore (whole-volume statistics) or range (fixed min and max)."),
                         .optional("lower_percentile", .number(minimum: 0, maximum: 100), default: .number(1), "Percentile mapped to 0 in percentile mode."),
                         .optional("upper_percentile", .number(minimum: 0, maximum: 100), default: .number(99), "Percentile mapped to 1 in percentile mode."),
-                        .optional("min", .anyNumber, default: nil, "Value mapped to 0 in range mode."),
+                        .optional("min", .anyNumber, default: nil, "Value mapped to 0 in range mode (above max: an inverted map, e.g. darkness from 255 to 0)."),
                         .optional("max", .anyNumber, default: nil, "Value mapped to 1 in range mode."),
                         .optional("clip", .boolean, default: .boolean(true), "Clamp the result to [0, 1] (all modes but zscore)."),
                     ])
@@ -53,8 +53,8 @@ public struct NormalizeStage: StageKind {
                 check.error("range mode needs both min and max", parameter: stage.values["min"] == nil ? "min" : "max")
                 return nil
             }
-            guard low < high else {
-                check.error("must be below max (\(high))", parameter: "min")
+            guard low != high else {
+                check.error("must differ from max (\(high)); min above max inverts the map", parameter: "min")
                 return nil
             }
         case .minmax, .zscore:
@@ -74,10 +74,11 @@ struct Affine: Codable, Hashable, VolumeOperation {
     var scale: Double
     var clip: Bool
 
-    /// The map sending `low` to 0 and `high` to 1 (everything to 0 when they are equal).
+    /// The map sending `low` to 0 and `high` to 1 (decreasing when `low > high`; everything to
+    /// 0 when they are equal).
     init(low: Double, high: Double, clip: Bool) {
         shift = low
-        scale = high > low ? 1 / (high - low) : 0
+        scale = high != low ? 1 / (high - low) : 0
         self.clip = clip
     }
 

@@ -1,0 +1,109 @@
+import Foundation
+
+/// A line chart drawn as inline SVG: axes with grid and ticks, one polyline per series,
+/// optional markers, and a legend. No scripts, fonts or external references.
+struct SVGChart {
+    /// One line of the chart.
+    struct Series {
+        var name: String
+        var color: String
+        var points: [(x: Double, y: Double)]
+        /// Points drawn as dots (e.g. the operating threshold).
+        var markers: [(x: Double, y: Double)] = []
+        var dashed = false
+    }
+
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var xRange: ClosedRange<Double> = 0...1
+    var yRange: ClosedRange<Double> = 0...1
+    var series: [Series]
+    var width = 520
+    /// Height of the plot area and its axes (the legend below adds to it).
+    var plotHeight = 380
+
+    /// Okabe-Ito colours, distinguishable with colour-vision deficiencies.
+    static let palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999933"]
+
+    private let left = 58.0, right = 18.0, top = 40.0, bottom = 52.0
+    private let legendLine = 19.0
+
+    /// Height of the whole chart: plot, axes and one legend line per named series.
+    var height: Int { plotHeight + Int(legendLine * Double(series.filter { !$0.name.isEmpty }.count)) + 14 }
+
+    private func px(_ x: Double) -> Double {
+        left + (x - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (Double(width) - left - right)
+    }
+
+    private func py(_ y: Double) -> Double {
+        Double(plotHeight) - bottom - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (Double(plotHeight) - top - bottom)
+    }
+
+    private func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+    /// The `<svg>` element.
+    func render() -> String {
+        let w = Double(width), h = Double(plotHeight)
+        var s = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"\(ReportFormat.html(title))\">"
+        s += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>"
+        s += "<text x=\"\(f(left))\" y=\"24\" class=\"chart-title\">\(ReportFormat.html(title))</text>"
+        // Grid and ticks.
+        for i in 0...10 {
+            let t = Double(i) / 10
+            let x = xRange.lowerBound + t * (xRange.upperBound - xRange.lowerBound)
+            let y = yRange.lowerBound + t * (yRange.upperBound - yRange.lowerBound)
+            let major = i % 2 == 0
+            s += "<line x1=\"\(f(px(x)))\" y1=\"\(f(top))\" x2=\"\(f(px(x)))\" y2=\"\(f(h - bottom))\" class=\"\(major ? "grid" : "grid-minor")\"/>"
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(py(y)))\" x2=\"\(f(w - right))\" y2=\"\(f(py(y)))\" class=\"\(major ? "grid" : "grid-minor")\"/>"
+            if major {
+                s += "<text x=\"\(f(px(x)))\" y=\"\(f(h - bottom + 18))\" class=\"tick\" text-anchor=\"middle\">\(tick(x))</text>"
+                s += "<text x=\"\(f(left - 8))\" y=\"\(f(py(y) + 4))\" class=\"tick\" text-anchor=\"end\">\(tick(y))</text>"
+            }
+        }
+        s += "<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w - left - right))\" height=\"\(f(h - top - bottom))\" class=\"frame\"/>"
+        s += "<text x=\"\(f((left + w - right) / 2))\" y=\"\(f(h - 12))\" class=\"axis-label\" text-anchor=\"middle\">\(ReportFormat.html(xLabel))</text>"
+        s += "<text x=\"16\" y=\"\(f((top + h - bottom) / 2))\" class=\"axis-label\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(f((top + h - bottom) / 2)))\">\(ReportFormat.html(yLabel))</text>"
+        // Series, clipped to the plot area.
+        s += "<clipPath id=\"clip-\(clipID)\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w - left - right))\" height=\"\(f(h - top - bottom))\"/></clipPath>"
+        s += "<g clip-path=\"url(#clip-\(clipID))\">"
+        for line in series where !line.points.isEmpty {
+            let path = line.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
+            s += "<polyline class=\"series\" data-series=\"\(ReportFormat.html(line.name))\" points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2.2\" stroke-linejoin=\"round\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            for m in line.markers {
+                s += "<circle cx=\"\(f(px(m.x)))\" cy=\"\(f(py(m.y)))\" r=\"5\" fill=\"\(line.color)\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
+            }
+        }
+        s += "</g>"
+        s += legendSVG()
+        s += "</svg>"
+        return s
+    }
+
+    /// A stable id for the clip path, unique per chart content.
+    private var clipID: String {
+        var hash: UInt64 = 1469598103934665603
+        for b in (title + series.map(\.name).joined()).utf8 { hash = (hash ^ UInt64(b)) &* 1099511628211 }
+        return String(hash % 1_000_000_007, radix: 36)
+    }
+
+    private func tick(_ v: Double) -> String {
+        let span = xRange.upperBound - xRange.lowerBound
+        return span >= 2 ? String(format: "%.0f", v) : String(format: "%.1f", v)
+    }
+
+    /// The legend below the x-axis label: one line per named series.
+    private func legendSVG() -> String {
+        let shown = series.filter { !$0.name.isEmpty }
+        var s = "<g class=\"legend\">"
+        for (i, line) in shown.enumerated() {
+            let y = Double(plotHeight) + 8 + Double(i) * legendLine
+            s += "<line x1=\"\(f(left))\" y1=\"\(f(y - 4))\" x2=\"\(f(left + 22))\" y2=\"\(f(y - 4))\" stroke=\"\(line.color)\" stroke-width=\"3\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            if !line.markers.isEmpty {
+                s += "<circle cx=\"\(f(left + 11))\" cy=\"\(f(y - 4))\" r=\"4\" fill=\"\(line.color)\" stroke=\"#ffffff\" stroke-width=\"1.2\"/>"
+            }
+            s += "<text x=\"\(f(left + 30))\" y=\"\(f(y))\" class=\"legend-text\">\(ReportFormat.html(line.name))</text>"
+        }
+        return s + "</g>"
+    }
+}
