@@ -14,6 +14,11 @@ struct RunCommand: ParsableCommand {
         so running the same command again after a crash, kill or Ctrl-C skips them; a changed parameter redoes \
         the blocks it affects. A summary (done, skipped, failed blocks per stage) ends every run; the exit status \
         is 1 when any block failed.
+
+        With --each, the pipeline runs once per volume: its input variable (--each-var, default 'input') takes each \
+        address and the variable 'name', when declared, the volume's file stem, so outputs such as \
+        out/${name}.zarr/pred are kept apart. A batch summary (done, skipped or failed per volume) ends the run; \
+        the exit status is 1 when any volume failed.
         """
     )
 
@@ -25,11 +30,22 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "No progress bar.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Run once per volume: a glob ('volumes/*.h5:volumes/raw', 'vols/*.zarr/raw') or @list.txt (one address a line).",
+                               valueName: "volumes"))
+    var each: String?
+
+    @Option(name: .customLong("each-var"), help: ArgumentHelp("The variable --each sets to each volume's address.", valueName: "name"))
+    var eachVariable = "input"
+
     func run() throws {
-        let pipeline = try definition.load()
         let log = try events.map { try EventLog(path: $0) } ?? .disabled
         defer { log.close() }
         let progress: ProgressReporter.Sink = quiet || isatty(STDERR_FILENO) == 0 ? .silent : .terminal
+        if let each {
+            try runBatch(each, options: RunOptions(version: EMFlowVersion.current, events: log, progress: progress))
+            return
+        }
+        let pipeline = try definition.load()
         let summary: RunSummary
         do {
             summary = try PipelineRunner(pipeline: pipeline, options: RunOptions(version: EMFlowVersion.current, events: log, progress: progress)).run()
@@ -40,6 +56,25 @@ struct RunCommand: ParsableCommand {
         print(summary)
         if !summary.succeeded {
             FileHandle.standardError.write(Data("emflow run: some blocks failed; run the same command again to retry them\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    private func runBatch(_ specification: String, options: RunOptions) throws {
+        let outcomes: [BatchOutcome]
+        do {
+            let items = try BatchInputs.expand(specification)
+            let runner = BatchRunner(file: definition.pipeline, overrides: try definition.assignments.map(VariableOverride.parse), variable: eachVariable)
+            outcomes = try runner.run(items, options: options) { outcome in
+                FileHandle.standardError.write(Data("emflow run: \(outcome.item.name): \(outcome.status.rawValue)\n".utf8))
+            }
+        } catch {
+            FileHandle.standardError.write(Data("emflow run: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print(BatchRunner.summary(outcomes))
+        if outcomes.contains(where: { $0.status == .failed }) {
+            FileHandle.standardError.write(Data("emflow run: some volumes failed; run the same command again to retry them\n".utf8))
             throw ExitCode(1)
         }
     }
