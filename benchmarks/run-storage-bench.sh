@@ -39,7 +39,8 @@ if [ "${SKIP_BIG:-0}" != 1 ]; then
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$dir/convert.err")
     wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$dir/convert.err")
     [[ $big_line == *skipped* ]] && big_line=""
-    big_line+=$'\n'"| $big uint8 zstd Zarr -> $codec $(basename "${target%%:*}") | $wall | $((rss / 1024)) MiB |"
+    format=Zarr; [[ $target == *.h5* ]] && format=HDF5
+    big_line+=$'\n'"| $big uint8 zstd Zarr -> $codec level 1 $format, chunks 32,256,256 | $wall | $((rss / 1024)) MiB |"
     rm -rf "$dir/big-out.zarr" "$dir/big-out.h5"
   done
   rm -rf "$dir/big.zarr"
