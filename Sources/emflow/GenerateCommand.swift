@@ -70,42 +70,19 @@ struct GenerateCommand: ParsableCommand {
         let generator = SyntheticEM(seed: seed, shape: volumeShape, voxelSize: voxel)
         let grid = try BlockGrid(region: Box(shape: volumeShape), blockShape: chunkShape)
         let progress = ProgressReporter(label: "generate", total: grid.count, unit: "blocks", sink: ProgressReporter.automaticSink)
-        let failure = FirstError()
-        DispatchQueue.concurrentPerform(iterations: grid.count) { id in
-            guard !failure.isSet else { return }
+        try parallelForEach(grid.count) { id in
             let box = grid.block(id: id).writeBox
-            do {
-                if rawOnly {
-                    try stores[0].write(generator.raw(in: box))
-                } else {
-                    let sample = generator.generate(in: box)
-                    try stores[0].write(sample.raw)
-                    for (store, label) in zip(stores.dropFirst(), labels) { try store.write(sample.labels[keyPath: label.mask]) }
-                }
-                progress.advance(1, bytes: box.voxelCount)
-            } catch {
-                failure.record(error)
+            if rawOnly {
+                try stores[0].write(generator.raw(in: box))
+            } else {
+                let sample = generator.generate(in: box)
+                try stores[0].write(sample.raw)
+                for (store, label) in zip(stores.dropFirst(), labels) { try store.write(sample.labels[keyPath: label.mask]) }
             }
+            progress.advance(1, bytes: box.voxelCount)
         }
-        if let error = failure.error { throw error }
         for store in stores { try store.flush() }
         progress.finish()
         print("wrote \(keys.map { address($0).description }.joined(separator: ", "))")
-    }
-}
-
-/// Keeps the first error thrown by concurrent work.
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Error?
-
-    /// True once an error was recorded.
-    var isSet: Bool { lock.withLock { stored != nil } }
-    /// The first error recorded.
-    var error: Error? { lock.withLock { stored } }
-
-    /// Records `error` unless one was recorded before.
-    func record(_ error: Error) {
-        lock.withLock { if stored == nil { stored = error } }
     }
 }

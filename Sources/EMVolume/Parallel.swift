@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs `body` for each index in `0..<count` on Dispatch's worker threads (inline for a single
 /// index) and rethrows the error of the lowest failing index, so that errors are reproducible.
-func parallelForEach(_ count: Int, _ body: (Int) throws -> Void) throws {
+public func parallelForEach(_ count: Int, _ body: (Int) throws -> Void) throws {
     if count == 0 { return }
     if count == 1 { try body(0); return }
     let failures = FirstFailure()
