@@ -25,6 +25,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train until this many steps in total (overrides 'steps').")
     var steps: Int?
 
+    @Option(help: ArgumentHelp("Write checkpoints and the log here (overrides 'output').", valueName: "dir"))
+    var output: String?
+
     @Option(help: ArgumentHelp("Continue from this checkpoint directory (e.g. OUTPUT/last).", valueName: "dir"))
     var resume: String?
 
@@ -35,6 +38,7 @@ struct TrainCommand: ParsableCommand {
         do {
             var configuration = try TrainingConfigurationFile.load(config)
             if let steps { configuration.steps = steps }
+            if let output { configuration.output = output }
             let session = try TrainingSession(configuration: configuration, resume: resume.map { URL(fileURLWithPath: $0) })
             let progress = ProgressReporter(label: "train", total: max(configuration.steps - session.step, 0), unit: "steps",
                                             sink: quiet ? .silent : ProgressReporter.automaticSink)

@@ -245,23 +245,32 @@ struct PredictTests {
         #expect(expected.storage.max()! > 1, "the test prediction should hold several objects")
     }
 
-    @Test("the stitching context covers the uneven reach of a pooled receptive field, where half of it falls short")
-    func stitchingContext() throws {
+    @Test("the halo covers the uneven reach of a pooled receptive field, where half of it falls short")
+    func haloCoversUnevenReach() throws {
         let directory = try TestEnvironment.temporaryDirectory("predict-context")
         let (_, network) = try Self.saveModel(in: directory)
         let configuration = network.configuration
         // y, x: receptive field 10; an output voxel at an even position reaches 5 voxels back.
         #expect(configuration.receptiveField == Coordinate(3, 10, 10))
-        #expect(configuration.stitchingContext == Coordinate(1, 6, 6))
+        #expect(configuration.halo == Coordinate(1, 6, 6))
         let (_, pixels) = try Self.saveImage(in: directory)
         let whole = try Self.wholeVolume(network, pixels)
         var padded = Volume<Float>(box: pixels.box.grown(by: Coordinate(2, 12, 12)))
         padded.paste(pixels)
         let region = Box(offset: Coordinate(2, 10, 10), shape: Coordinate(3, 8, 8))
+        // The probabilities of the block read with `context` around `region`, over `region`.
         func predicted(context: Coordinate) throws -> Volume<Float> {
-            try network.predict(padded.cropped(to: region.grown(by: context)))[0].cropped(to: region)
+            let block = padded.cropped(to: region.grown(by: context))
+            var logits = try network.forward(Tensor(volume: block), training: false).volume()
+            logits.box = block.box
+            return logits.cropped(to: region).map { 1 / (1 + exp(-$0)) }
         }
-        #expect(Self.maxDifference(try predicted(context: configuration.stitchingContext), whole.cropped(to: region)) < 1e-5)
-        #expect(Self.maxDifference(try predicted(context: configuration.halo), whole.cropped(to: region)) > 1e-4)
+        #expect(Self.maxDifference(try predicted(context: configuration.halo), whole.cropped(to: region)) < 1e-5)
+        // Half the receptive field, rounded up to the pooling grid, is one voxel short here.
+        let alignment = configuration.blockAlignment
+        let halfField = Coordinate.ceilDivide(Coordinate.floorDivide(configuration.receptiveField - Coordinate(repeating: 1),
+                                                                     Coordinate(repeating: 2)), alignment) * alignment
+        #expect(halfField == Coordinate(1, 4, 4))
+        #expect(Self.maxDifference(try predicted(context: halfField), whole.cropped(to: region)) > 1e-4)
     }
 }
