@@ -212,44 +212,73 @@ public final class PipelineRunner {
     }
 
     private func runPart(_ part: Part, plan: Plan, state: RunState) throws {
-        let (nodes, grid, graph, workRoot) = (part.nodes, part.grid, plan.graph, plan.workRoot)
-        let execution = pipeline.execution
-        let scope = options.shard?.blocks(of: grid.count) ?? 0..<grid.count
-        // A shard leaves the outputs that depend on a merge across blocks to the finalizing run,
-        // and prepares only what its own outputs and those merges' per-block parts need.
-        var prepared = nodes, written = nodes, deferred: [StageGraph.Node] = []
-        if let shard = options.shard {
-            let merging = Set(nodes.filter { $0.implementation.preparesAcrossBlocks }.map(\.name))
-            deferred = nodes.filter { $0.implementation is BlockSink && !graph.upstream(of: [$0.name]).isDisjoint(with: merging) }
-            written = nodes.filter { node in !deferred.contains { $0.name == node.name } }
-            let needed = graph.upstream(of: merging.union(written.filter { $0.implementation is BlockSink }.map(\.name)))
-            prepared = nodes.filter { needed.contains($0.name) }
-            if !deferred.isEmpty {
-                state.events.emit("deferred", ["stages": deferred.map(\.name), "shard": shard.description,
-                                               "reason": "they depend on a merge across blocks: left to the finalizing run"])
+        guard let shard = options.shard else {
+            try writeOutputs(part.nodes, part: part, plan: plan, state: state)
+            return
+        }
+        // A shard leaves the outputs that depend on a merge across blocks to the finalizing
+        // run. It writes its blocks of the others first, then does its part of each merge's
+        // per-block work, so that a failure there does not hold its outputs back.
+        let graph = plan.graph
+        let merging = Set(part.nodes.filter { $0.implementation.preparesAcrossBlocks }.map(\.name))
+        let deferred = part.nodes.filter { $0.implementation is BlockSink && !graph.upstream(of: [$0.name]).isDisjoint(with: merging) }
+        let written = part.nodes.filter { node in !deferred.contains { $0.name == node.name } }
+        var prepared = try writeOutputs(written, part: part, plan: plan, state: state)
+        guard !deferred.isEmpty else { return }
+        state.events.emit("deferred", ["stages": deferred.map(\.name), "shard": shard.description,
+                                       "reason": "they depend on a merge across blocks: left to the finalizing run"])
+        let needed = graph.upstream(of: merging)
+        for node in part.nodes where needed.contains(node.name) && !prepared.contains(node.name) {
+            do {
+                try prepare(node, part: part, plan: plan, state: state)
+                prepared.insert(node.name)
+            } catch {
+                // Failed blocks of a streamed pass are in the summary already; anything else
+                // fails the shard's blocks of the stage.
+                guard !state.passes.contains(where: { $0.stage == node.name && $0.failed > 0 }) else { return }
+                let recorder = state.beginPass(stage: node.name, pass: "prepare", total: 0, skipped: 0)
+                for block in part.grid.blocks where shard.blocks(of: part.grid.count).contains(block.id) {
+                    recorder.fail(block, "not prepared: \(error)", attempts: 1, seconds: 0)
+                }
+                state.endPass(recorder)
+                return
             }
         }
-        let sinks = try openSinks(written, part: part, plan: plan, scope: scope, state: state)
+    }
+
+    /// Runs `node`'s whole-volume preparation (its shard's part of it in a sharded run).
+    private func prepare(_ node: StageGraph.Node, part: Part, plan: Plan, state: RunState) throws {
+        let fingerprint = plan.fingerprint(of: node, in: part)
+        DoneMarkers.removeOthers(in: plan.workRoot, stage: node.name, keeping: fingerprint)
+        let context = PreparationContext(stage: node.stage, fingerprint: fingerprint, grid: part.grid,
+                                         directory: plan.workRoot + "/" + node.name + "-" + fingerprint,
+                                         shard: options.shard, runner: state, graph: plan.graph)
+        try node.implementation.prepare(context)
+    }
+
+    /// Writes the blocks (of the run's shard) that the outputs among `nodes` still need, after
+    /// preparing the stages among `nodes` they read from; returns the names of the stages prepared.
+    @discardableResult
+    private func writeOutputs(_ nodes: [StageGraph.Node], part: Part, plan: Plan, state: RunState) throws -> Set<String> {
+        let (grid, graph) = (part.grid, plan.graph)
+        let execution = pipeline.execution
+        let scope = options.shard?.blocks(of: grid.count) ?? 0..<grid.count
+        let sinks = try openSinks(nodes, part: part, plan: plan, scope: scope, state: state)
         let pending = grid.blocks.filter { scope.contains($0.id) }.filter { block in sinks.contains { !$0.finished.contains(block.id) } }
 
-        // Whole-volume preparations, inputs first, only when some block is left to do (or, in
-        // a shard, some merge's per-block part may be).
-        if !pending.isEmpty || !deferred.isEmpty {
-            for node in prepared {
-                let fingerprint = plan.fingerprint(of: node, in: part)
-                let directory = workRoot + "/" + node.name + "-" + fingerprint
-                DoneMarkers.removeOthers(in: workRoot, stage: node.name, keeping: fingerprint)
-                let context = PreparationContext(stage: node.stage, fingerprint: fingerprint, grid: grid, directory: directory,
-                                                 shard: options.shard, runner: state, graph: graph)
+        // Whole-volume preparations, inputs first, only when some block is left to do.
+        var prepared = Set<String>()
+        if !pending.isEmpty {
+            let needed = graph.upstream(of: Set(sinks.map(\.name)))
+            for node in nodes where needed.contains(node.name) {
                 do {
-                    try node.implementation.prepare(context)
+                    try prepare(node, part: part, plan: plan, state: state)
+                    prepared.insert(node.name)
                 } catch {
-                    // A shard writing no output of its own reports the failure by throwing.
-                    guard !sinks.isEmpty else { throw error }
                     let reason = "not attempted: stage '\(node.name)' could not be prepared: \(error)"
                     for run in sinks { recordBlocked(run, blocks: pending, reason: reason, state: state) }
                     try closeAll(sinks, graph: graph, failed: true)
-                    return
+                    return prepared
                 }
             }
         }
@@ -295,6 +324,7 @@ public final class PipelineRunner {
         var anyFailed = false
         for recorder in recorders { anyFailed = state.endPass(recorder) > 0 || anyFailed }
         try closeAll(sinks, graph: graph, failed: anyFailed, recorders: recorders)
+        return prepared
     }
 
     private func recordBlocked(_ run: SinkRun, blocks: [Block], reason: String, state: RunState) {
