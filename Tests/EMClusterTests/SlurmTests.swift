@@ -150,6 +150,24 @@ struct SlurmTests {
         }
     }
 
+    @Test("a second submission while jobs run is refused; emflow cancel ends the run's jobs")
+    func refuseThenCancel() throws {
+        let fixture = try ClusterFixture(label: "slurm-cancel-cmd")
+        let runDirectory = fixture.runDirectory("cluster.zarr")
+        let ids = try submit(fixture, "cluster.zarr")
+        let second = try fixture.emflow(["submit", fixture.pipeline, "--set", "output=cluster.zarr", "--slurm", "--workers", "4"])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("still waiting or running") && second.stderr.contains("emflow cancel"), "\(second.stderr)")
+
+        let cancel = try fixture.emflow(["cancel", runDirectory])
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains("cancelled jobs \(ids.workers), \(ids.finalize)"), "\(cancel.stdout)")
+        try LocalSlurm.waitUntilGone([ids.workers, ids.finalize], timeout: 30)
+        let status = try fixture.status(runDirectory)
+        #expect(status["complete"] as? Bool == false)
+        #expect((status["finalize"] as? [String: Any])?["state"] as? String != "done", "\(status)")
+    }
+
     private func doneBlocks(_ markers: String) throws -> Set<Int> {
         let directories = (try? FileManager.default.contentsOfDirectory(atPath: markers)) ?? []
         var done = Set<Int>()
