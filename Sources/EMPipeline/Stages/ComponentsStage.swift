@@ -86,7 +86,7 @@ final class ComponentLabeller: BlockTransform {
 
         // Pass 1: label each block alone; a table of its labels marks it done.
         let done = Set(((try? FileManager.default.contentsOfDirectory(atPath: tables)) ?? []).compactMap { Int($0) })
-        let store = try Self.openScratch(scratchAddress, grid: grid)
+        let store = try Self.openScratch(scratchAddress, grid: grid, fresh: done.isEmpty && context.shard == nil)
         scratch = store
         try FileManager.default.createDirectory(atPath: tables, withIntermediateDirectories: true)
         let (connectivity, region) = (self.connectivity, grid.region)
@@ -133,16 +133,21 @@ final class ComponentLabeller: BlockTransform {
         context.record(pass: "merge", blocks: grid.count)
     }
 
-    /// The scratch store of block labels (one chunk per block, so that shards running at the
-    /// same time write distinct chunks): opened when an earlier or concurrent run made it, else
-    /// created. Blocks without a label table are labelled again, whatever their chunk holds.
-    private static func openScratch(_ address: StoreAddress, grid: BlockGrid) throws -> VolumeStore {
-        if let store = try? Stores.open(address, writable: true) { return store }
+    /// The scratch store of block labels, one chunk per block. A single process with no block
+    /// labelled yet creates it afresh (`fresh`); shards, which run at the same time and write
+    /// distinct chunks, open the store another shard or an earlier run made, or create it.
+    /// Blocks without a label table are labelled again, whatever their chunk holds.
+    private static func openScratch(_ address: StoreAddress, grid: BlockGrid, fresh: Bool) throws -> VolumeStore {
         let spec = VolumeSpec(shape: grid.region.shape, dataType: .uint32, chunkShape: Coordinate.minimum(grid.blockShape, grid.region.shape),
                               codec: .zstd(level: 1))
+        if fresh { return try Stores.create(address, spec: spec, overwrite: true) }
+        if let store = try? Stores.open(address, writable: true) { return store }
         do { return try Stores.create(address, spec: spec, overwrite: false) } catch {
-            // Another shard created it a moment ago.
-            if let store = try? Stores.open(address, writable: true) { return store }
+            // Another shard is creating it: its metadata appears in a moment.
+            for _ in 0..<40 {
+                Thread.sleep(forTimeInterval: 0.05)
+                if let store = try? Stores.open(address, writable: true) { return store }
+            }
             throw error
         }
     }
