@@ -58,6 +58,9 @@ final class ComponentLabeller: BlockTransform {
     /// The labels are read from the scratch store, not computed from the input, once prepared.
     var streamsInputs: Bool { false }
 
+    /// The merge needs the label tables of every block.
+    var preparesAcrossBlocks: Bool { true }
+
     private struct MergeRecord: Codable {
         var offsets: [Int]
         var components: Int
@@ -83,14 +86,7 @@ final class ComponentLabeller: BlockTransform {
 
         // Pass 1: label each block alone; a table of its labels marks it done.
         let done = Set(((try? FileManager.default.contentsOfDirectory(atPath: tables)) ?? []).compactMap { Int($0) })
-        let store: VolumeStore
-        if done.isEmpty {
-            store = try Stores.create(scratchAddress, spec: VolumeSpec(shape: grid.region.shape, dataType: .uint32,
-                                                                       chunkShape: Coordinate.minimum(grid.blockShape, grid.region.shape),
-                                                                       codec: .zstd(level: 1)), overwrite: true)
-        } else {
-            store = try Stores.open(scratchAddress, writable: true)
-        }
+        let store = try Self.openScratch(scratchAddress, grid: grid, fresh: done.isEmpty && context.shard == nil)
         scratch = store
         try FileManager.default.createDirectory(atPath: tables, withIntermediateDirectories: true)
         let (connectivity, region) = (self.connectivity, grid.region)
@@ -102,6 +98,8 @@ final class ComponentLabeller: BlockTransform {
             var table = [UInt64(labelled.count)] + labelled.firstIndex
             try table.withUnsafeMutableBytes { try AtomicFile.write(UnsafeRawBufferPointer($0), to: tables + "/\(block.id)") }
         }
+        // A shard labels only its blocks; the merge needs every block's table.
+        if context.shard != nil { return }
 
         // Pass 2: unite labels across block faces and rank components by first voxel.
         var counts: [Int] = []
@@ -133,6 +131,25 @@ final class ComponentLabeller: BlockTransform {
         self.offsets = merge.offsets
         self.mapping = mapping
         context.record(pass: "merge", blocks: grid.count)
+    }
+
+    /// The scratch store of block labels, one chunk per block. A single process with no block
+    /// labelled yet creates it afresh (`fresh`); shards, which run at the same time and write
+    /// distinct chunks, open the store another shard or an earlier run made, or create it.
+    /// Blocks without a label table are labelled again, whatever their chunk holds.
+    private static func openScratch(_ address: StoreAddress, grid: BlockGrid, fresh: Bool) throws -> VolumeStore {
+        let spec = VolumeSpec(shape: grid.region.shape, dataType: .uint32, chunkShape: Coordinate.minimum(grid.blockShape, grid.region.shape),
+                              codec: .zstd(level: 1))
+        if fresh { return try Stores.create(address, spec: spec, overwrite: true) }
+        if let store = try? Stores.open(address, writable: true) { return store }
+        do { return try Stores.create(address, spec: spec, overwrite: false) } catch {
+            // Another shard is creating it: its metadata appears in a moment.
+            for _ in 0..<40 {
+                Thread.sleep(forTimeInterval: 0.05)
+                if let store = try? Stores.open(address, writable: true) { return store }
+            }
+            throw error
+        }
     }
 
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
