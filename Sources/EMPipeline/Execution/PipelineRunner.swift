@@ -47,7 +47,7 @@ public final class PipelineRunner {
         let state = RunState(execution: pipeline.execution, events: events, progress: options.progress)
         let sinks = graph.nodes.filter { $0.implementation is BlockSink }
         let workRoot = pipeline.execution.workDirectory
-            ?? Stores.sidecarPath(for: (sinks[0].implementation as! BlockSink).outputAddress, name: "work")
+            ?? (sinks[0].implementation as! BlockSink).sidecarPath("work")
 
         var handled = Set<String>()
         for sink in sinks where !handled.contains(sink.name) {
@@ -116,7 +116,7 @@ public final class PipelineRunner {
         for node in nodes {
             guard let sink = node.implementation as? BlockSink else { continue }
             let fingerprint = Fingerprint.of(fingerprints[node.name]! + "|" + layout)
-            let root = Stores.sidecarPath(for: sink.outputAddress, name: "done")
+            let root = sink.sidecarPath("done")
             var resumed: DoneMarkers?
             if let existing = DoneMarkers.existing(root: root, stage: node.name, fingerprint: fingerprint) {
                 do {
@@ -220,7 +220,7 @@ public final class PipelineRunner {
         for other in graph.nodes { if let hash = other.implementation.contentHash { hashes[other.name] = hash } }
         try Provenance.write(pipeline: pipeline, stage: node.name, fingerprint: fingerprint, contentHashes: hashes,
                              version: options.version, complete: complete,
-                             to: Stores.sidecarPath(for: sink.outputAddress, name: Provenance.name))
+                             to: sink.sidecarPath(Provenance.name))
     }
 }
 
