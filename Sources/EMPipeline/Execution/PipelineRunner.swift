@@ -42,29 +42,50 @@ public final class PipelineRunner {
         let events = options.events
         events.emit("run_start", ["pipeline": pipeline.name, "file": pipeline.file, "emflow_version": options.version,
                                   "stages": pipeline.stages.map(\.name)])
-        let graph = try buildGraph()
-        let fingerprints = stageFingerprints(graph)
         let state = RunState(execution: pipeline.execution, events: events, progress: options.progress)
-        let sinks = graph.nodes.filter { $0.implementation is BlockSink }
-        let workRoot = pipeline.execution.workDirectory
-            ?? (sinks[0].implementation as! BlockSink).sidecarPath("work")
-
-        var handled = Set<String>()
-        for sink in sinks where !handled.contains(sink.name) {
-            let component = graph.connectedComponent(of: sink.name)
-            handled.formUnion(component)
-            try runComponent(component, graph: graph, fingerprints: fingerprints, workRoot: workRoot, state: state)
-        }
-        let summary = RunSummary(passes: state.passes)
+        var fingerprints: [String: String] = [:]
+        let summary = try runPhases(state: state, fingerprints: &fingerprints)
         events.emit("run_end", ["succeeded": summary.succeeded, "summary": summary.jsonObject])
         return summary
     }
 
+    /// Runs the steps before the blocks, the blockwise stages, then the steps after them; a
+    /// phase does not start when an earlier one failed.
+    private func runPhases(state: RunState, fingerprints: inout [String: String]) throws -> RunSummary {
+        func stages(_ phase: StagePhase) -> [PipelineStage] { pipeline.stages.filter { StageKinds.named($0.kind)?.phase == phase } }
+        for stage in stages(.beforeBlocks) {
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        let blockStages = stages(.blocks)
+        if RunSummary(passes: state.passes).succeeded && !blockStages.isEmpty {
+            let graph = try buildGraph(blockStages)
+            for node in graph.nodes {
+                fingerprints[node.name] = fingerprint(of: node.stage, contentHash: node.implementation.contentHash, known: fingerprints)
+            }
+            let sinks = graph.nodes.filter { $0.implementation is BlockSink }
+            if let first = sinks.first?.implementation as? BlockSink {
+                let workRoot = pipeline.execution.workDirectory ?? first.sidecarPath("work")
+                var handled = Set<String>()
+                for sink in sinks where !handled.contains(sink.name) {
+                    let component = graph.connectedComponent(of: sink.name)
+                    handled.formUnion(component)
+                    try runComponent(component, graph: graph, fingerprints: fingerprints, workRoot: workRoot, state: state)
+                }
+            }
+        }
+        for stage in stages(.afterBlocks) where RunSummary(passes: state.passes).succeeded {
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        return RunSummary(passes: state.passes)
+    }
+
     // MARK: Set-up
 
-    private func buildGraph() throws -> StageGraph {
+    private func buildGraph(_ stages: [PipelineStage]) throws -> StageGraph {
         var nodes: [StageGraph.Node] = []
-        for stage in pipeline.stages {
+        for stage in stages {
             guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
             var inputs: [String: VolumeDescriptor] = [:]
             for (parameter, upstream) in stage.inputs { inputs[parameter] = pipeline.stage(upstream)?.output }
@@ -74,22 +95,54 @@ public final class PipelineRunner {
         return StageGraph(nodes: nodes)
     }
 
-    /// A fingerprint per stage of everything its output depends on: kind, parameters, the
-    /// fingerprints of its inputs, its model's hash and its output's shape and type.
-    private func stageFingerprints(_ graph: StageGraph) -> [String: String] {
-        var result: [String: String] = [:]
-        for node in graph.nodes {
-            let stage = node.stage
-            var text = "emflow-stage-1|kind=\(stage.kind)"
-            for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.inputs[key] == nil {
-                text += "|\(key)=\(value)"
-            }
-            for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(result[upstream]!)" }
-            if let hash = node.implementation.contentHash { text += "|content=\(hash)" }
-            if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
-            result[stage.name] = Fingerprint.of(text)
+    /// A fingerprint of everything a stage's output depends on: kind, parameters, the
+    /// fingerprints of its inputs and references (`known`), its model's hash and its output's
+    /// shape and type.
+    private func fingerprint(of stage: PipelineStage, contentHash: String?, known: [String: String]) -> String {
+        var text = "emflow-stage-1|kind=\(stage.kind)"
+        for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.dependencies[key] == nil {
+            text += "|\(key)=\(value)"
         }
-        return result
+        for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(known[upstream]!)" }
+        for (key, referenced) in stage.references.sorted(by: { $0.key < $1.key }) { text += "|\(key)@\(known[referenced] ?? referenced)" }
+        if let contentHash { text += "|content=\(contentHash)" }
+        if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
+        return Fingerprint.of(text)
+    }
+
+    // MARK: Steps (whole-volume stages before and after the blocks)
+
+    private struct StepMarker: Codable {
+        var fingerprint: String
+        var complete: Bool
+    }
+
+    /// Runs a step unless its marker shows the same configuration finished; records it as a
+    /// one-block pass named after its kind.
+    private func runStep(_ stage: PipelineStage, fingerprint: String, state: RunState) throws {
+        guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
+        let made = try kind.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: [:]))
+        guard let step = made as? StageStep else { preconditionFailure("stage kind '\(stage.kind)' runs outside the blocks but is no StageStep") }
+        let markerPath = step.outputDirectory + "/.emflow-step-" + stage.name + ".json"
+        let marker = FileManager.default.contents(atPath: markerPath).flatMap { try? JSONDecoder().decode(StepMarker.self, from: $0) }
+        let sameConfiguration = step.reusesFinishedResult && marker?.fingerprint == fingerprint
+        if sameConfiguration && marker?.complete == true {
+            state.endPass(state.beginPass(stage: stage.name, pass: stage.kind, total: 0, skipped: 1))
+            return
+        }
+        let recorder = state.beginPass(stage: stage.name, pass: stage.kind, total: 1, skipped: 0)
+        let provenance = step.outputDirectory + "/.emflow-" + Provenance.name
+        do {
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: false)), to: markerPath)
+            try step.run(resume: sameConfiguration)
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: true)), to: markerPath)
+            try Provenance.write(pipeline: pipeline, stage: stage.name, fingerprint: fingerprint, contentHashes: [:],
+                                 version: options.version, complete: true, to: provenance)
+            recorder.addDone(1)
+        } catch {
+            recorder.failStep("\(error)")
+        }
+        state.endPass(recorder)
     }
 
     // MARK: One connected part of the pipeline
