@@ -41,6 +41,14 @@ public enum TrainingConfigurationReader {
         return try read(root, file: path)
     }
 
+    /// True when the YAML file at `path` is a training configuration rather than a pipeline:
+    /// a mapping with a `network` key and no `stages` key.
+    public static func isTrainingConfiguration(file path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let mapping = (try? Yams.compose(yaml: text))??.mapping else { return false }
+        return mapping[Node("network")] != nil && mapping[Node("stages")] == nil
+    }
+
     /// Checks keys, decodes and validates the configuration mapping `root` (its marks give the
     /// lines of `file`); validation problems of the whole configuration are reported at
     /// `root`'s line.
