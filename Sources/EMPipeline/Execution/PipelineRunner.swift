@@ -57,8 +57,16 @@ public final class PipelineRunner {
             fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
             try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
         }
+        func succeeded() -> Bool { RunSummary(passes: state.passes).succeeded }
+        func notAttempted(_ stage: PipelineStage, pass: String) {
+            let recorder = state.beginPass(stage: stage.name, pass: pass, total: 0, skipped: 0)
+            recorder.failStep("not attempted: an earlier stage failed")
+            state.endPass(recorder)
+        }
         let blockStages = stages(.blocks)
-        if RunSummary(passes: state.passes).succeeded && !blockStages.isEmpty {
+        if !succeeded() {
+            for stage in blockStages where StageKinds.named(stage.kind)?.schema.isSink == true { notAttempted(stage, pass: "write") }
+        } else if !blockStages.isEmpty {
             let graph = try buildGraph(blockStages)
             for node in graph.nodes {
                 fingerprints[node.name] = fingerprint(of: node.stage, contentHash: node.implementation.contentHash, known: fingerprints)
@@ -74,7 +82,11 @@ public final class PipelineRunner {
                 }
             }
         }
-        for stage in stages(.afterBlocks) where RunSummary(passes: state.passes).succeeded {
+        for stage in stages(.afterBlocks) {
+            guard succeeded() else {
+                notAttempted(stage, pass: stage.kind)
+                continue
+            }
             fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
             try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
         }
