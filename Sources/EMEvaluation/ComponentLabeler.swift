@@ -130,9 +130,11 @@ public struct ComponentStatistics: Hashable, Sendable {
         upper = Coordinate(max(upper.z, z), max(upper.y, y), max(upper.x, x))
     }
 
-    /// Adds the voxels of `other`, a component joined to this one whose first voxel comes later.
+    /// Adds the voxels of `other`, a component joined to this one (positions in the same
+    /// coordinates); `first` becomes the earlier of the two first voxels.
     public mutating func merge(_ other: ComponentStatistics) {
-        if voxelCount == 0 { first = other.first }
+        guard other.voxelCount > 0 else { return }
+        if voxelCount == 0 || (other.first.z, other.first.y, other.first.x) < (first.z, first.y, first.x) { first = other.first }
         voxelCount += other.voxelCount
         sumZ += other.sumZ; sumY += other.sumY; sumX += other.sumX
         scoreSum += other.scoreSum

@@ -139,3 +139,26 @@ struct DetectTests {
         #expect(try DetectionFile.readJSON(json) == first)
     }
 }
+
+@Suite("Detect stage in batch runs")
+struct DetectBatchTests {
+    @Test("two volumes writing the same detections file are refused before anything runs")
+    func collidingDetections() throws {
+        let directory = try TestEnvironment.temporaryDirectory("detect-batch")
+        var items: [BatchItem] = []
+        for index in 0..<2 {
+            let address = directory.path + "/v\(index).zarr/p"
+            try writeVolume(smoothField(Coordinate(4, 8, 8), seed: UInt64(index)), to: address, chunks: Coordinate(4, 8, 8))
+            items.append(BatchItem(address: address, name: "v\(index)"))
+        }
+        let file = try writePipeline("""
+            vars: {input: ~, name: x}
+            stages:
+              objects: {kind: detect, input: "${input}", csv: \(directory.path)/objects.csv}
+            """, in: directory)
+        #expect {
+            try BatchRunner(file: file, overrides: []).run(items, options: RunOptions(version: "test"))
+        } throws: { "\($0)".contains("would both write '\(directory.path)/objects.csv'") }
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/objects.csv"))
+    }
+}

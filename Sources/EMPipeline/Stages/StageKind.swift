@@ -19,10 +19,18 @@ public protocol StageKind: Sendable {
 
     /// When the stage runs in a pipeline execution. The default is `.blocks`.
     var phase: StagePhase { get }
+
+    /// The stores, files or directories a validated stage writes (batch runs check that no two
+    /// volumes write the same one). The default: its `.outputStore` parameters.
+    func outputs(of stage: PipelineStage) -> [String]
 }
 
 extension StageKind {
     public var phase: StagePhase { .blocks }
+
+    public func outputs(of stage: PipelineStage) -> [String] {
+        schema.parameters.filter { $0.type == .outputStore }.compactMap { stage.store($0.name)?.description }
+    }
 }
 
 /// When a stage runs, relative to the blocks streaming through a pipeline execution.

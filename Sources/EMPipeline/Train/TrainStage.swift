@@ -59,6 +59,8 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
         return [Self.configurationKey: .text(String(decoding: try encoder.encode(configuration), as: UTF8.self))]
     }
 
+    public func outputs(of stage: PipelineStage) -> [String] { (try? Self.configuration(stage)).map { [$0.output] } ?? [] }
+
     /// The training configuration of a validated train stage.
     static func configuration(_ stage: PipelineStage) throws -> TrainingConfiguration {
         guard let text = stage.text(configurationKey) else { preconditionFailure("train stage '\(stage.name)' was read") }

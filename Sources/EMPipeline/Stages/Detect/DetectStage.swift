@@ -71,6 +71,8 @@ public struct DetectStage: StageKind {
                         settings: settings, files: Self.files(stage))
     }
 
+    public func outputs(of stage: PipelineStage) -> [String] { Self.files(stage).map(\.path) }
+
     /// The files the stage writes, CSV first.
     static func files(_ stage: PipelineStage) -> [DetectionFile] {
         [stage.text("csv").map { DetectionFile(format: .csv, path: $0) }, stage.text("json").map { DetectionFile(format: .json, path: $0) }]

@@ -94,6 +94,8 @@ public struct EvaluateStage: StageKind {
                           output: stage.text("output")!)
     }
 
+    public func outputs(of stage: PipelineStage) -> [String] { stage.text("output").map { [$0] } ?? [] }
+
     /// The evaluation options the stage's parameters ask for.
     static func options(_ stage: PipelineStage) -> EvaluationOptions {
         var options = EvaluationOptions(threshold: stage.number("threshold") ?? 0.5,
