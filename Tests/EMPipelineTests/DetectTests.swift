@@ -122,7 +122,7 @@ struct DetectTests {
         }
     }
 
-    @Test("a re-run of a finished detection rewrites the same files from the stored block tables")
+    @Test("a re-run rewrites the same files from the stored block tables; lost blocks are redone")
     func rerun() throws {
         let directory = try TestEnvironment.temporaryDirectory("detect-rerun")
         let field = smoothField(Self.shape, seed: 3)
@@ -136,6 +136,15 @@ struct DetectTests {
         try FileManager.default.removeItem(atPath: json)
         let summary = try PipelineRunner(pipeline: try PipelineLoader.load(file: file), options: RunOptions(version: "test")).run()
         #expect(summary.pass("objects", "write")?.skipped == 18)
+        #expect(try DetectionFile.readJSON(json) == first)
+
+        // As after an interruption: three blocks lost their done markers; only they are redone.
+        let done = directory.path + "/d.csv.emflow-done"
+        let markers = try #require(try FileManager.default.contentsOfDirectory(atPath: done).first)
+        for id in [0, 5, 17] { try FileManager.default.removeItem(atPath: "\(done)/\(markers)/\(id)") }
+        try FileManager.default.removeItem(atPath: json)
+        let resumed = try PipelineRunner(pipeline: try PipelineLoader.load(file: file), options: RunOptions(version: "test")).run()
+        #expect(resumed.pass("objects", "write")?.done == 3 && resumed.pass("objects", "write")?.skipped == 15)
         #expect(try DetectionFile.readJSON(json) == first)
     }
 }
