@@ -19,8 +19,9 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
     /// Creates the kind.
     public init() {}
 
-    /// Documentation of the top-level training keys (the pipeline reference lists every key
-    /// of `TrainingConfiguration.keys`; a key added there without a line here still appears).
+    /// Documentation of the top-level training keys. The stage's parameters are exactly
+    /// `TrainingConfiguration.keys`: a key added to the configuration (such as a `pruning`
+    /// section) is accepted and listed at once, with a generic line until it gets one here.
     private static let documentation: [String: (ParameterType, Bool, String)] = [
         "raw": (.existingStore, true, "Image store address, e.g. train.h5:volumes/raw."),
         "label": (.existingStore, true, "Foreground mask store address, e.g. train.h5:volumes/labels/synapse."),
@@ -38,6 +39,7 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
         "output": (.text, true, "Directory for checkpoints (last/, best/) and the loss log (log.jsonl)."),
         "checkpointEvery": (.integer(minimum: 1, maximum: nil), false, "Save last/ every this many steps (and always at the end)."),
         "threads": (.integer(minimum: 1, maximum: nil), false, "Compute threads (default: all cores)."),
+        "pruning": (.text, false, "Mapping: pruning during training (Budgeted Broadcast), as `emflow train` reads it."),
     ]
 
     public var schema: StageSchema {
