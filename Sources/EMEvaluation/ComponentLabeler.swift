@@ -54,7 +54,8 @@ public enum Connectivity: String, Hashable, Codable, Sendable, CaseIterable {
 }
 
 /// A union-find forest over dense integer ids, with path halving; a union keeps the smaller
-/// root, so the root of a set is its smallest id.
+/// root, so the root of a set is its smallest id. Hot loops work on the parents directly
+/// (`withParents` with the static `find` and `union`).
 public struct UnionFind: Sendable {
     /// The parent of every id (a root is its own parent).
     public private(set) var parent: [Int]
@@ -73,22 +74,43 @@ public struct UnionFind: Sendable {
         return parent.count - 1
     }
 
+    /// Adds `extra` singleton sets (ids `count..<count + extra`).
+    public mutating func grow(by extra: Int) {
+        parent.append(contentsOf: parent.count..<parent.count + extra)
+    }
+
     /// The representative (smallest id) of `x`'s set.
     public mutating func find(_ x: Int) -> Int {
-        var x = x
-        parent.withUnsafeMutableBufferPointer { p in
-            while p[x] != x {
-                p[x] = p[p[x]]
-                x = p[x]
-            }
-        }
-        return x
+        parent.withUnsafeMutableBufferPointer { Self.find(x, in: $0) }
     }
 
     /// Joins the sets of `a` and `b` and returns the new representative.
     @discardableResult
     public mutating func union(_ a: Int, _ b: Int) -> Int {
-        let ra = find(a), rb = find(b)
+        parent.withUnsafeMutableBufferPointer { Self.union(a, b, in: $0) }
+    }
+
+    /// Runs `body` on the parents (which it may change with `find` and `union` only).
+    public mutating func withParents<R>(_ body: (UnsafeMutableBufferPointer<Int>) throws -> R) rethrows -> R {
+        try parent.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
+    /// The representative of `x` in the forest `parent`.
+    @inline(__always)
+    public static func find(_ x: Int, in parent: UnsafeMutableBufferPointer<Int>) -> Int {
+        var x = x
+        while parent[x] != x {
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        }
+        return x
+    }
+
+    /// Joins the sets of `a` and `b` in the forest `parent`; returns the new representative.
+    @inline(__always)
+    @discardableResult
+    public static func union(_ a: Int, _ b: Int, in parent: UnsafeMutableBufferPointer<Int>) -> Int {
+        let ra = find(a, in: parent), rb = find(b, in: parent)
         if ra == rb { return ra }
         let (low, high) = ra < rb ? (ra, rb) : (rb, ra)
         parent[high] = low
@@ -172,7 +194,10 @@ public struct ComponentLabeler: Sendable {
     public let planeShape: (y: Int, x: Int)
     /// Which voxels touch.
     public let connectivity: Connectivity
-    private var forest = UnionFind(count: 1) // label 0 is background
+    /// Provisional labels 1...labelCount (0 is background); the forest and `statistics` are
+    /// kept one plane's worth of labels longer, so that a plane is labelled without growing them.
+    private var forest = UnionFind(count: 1)
+    private var labelCount = 0
     /// Statistics of every provisional label; those of a root cover its whole component.
     public private(set) var statistics: [ComponentStatistics] = [ComponentStatistics()]
     private var previous: [Int32]
@@ -193,19 +218,18 @@ public struct ComponentLabeler: Sendable {
         Int32(forest.find(Int(label)))
     }
 
-    private mutating func union(_ a: Int32, _ b: Int32) -> Int32 {
-        let ra = forest.find(Int(a)), rb = forest.find(Int(b))
-        if ra == rb { return Int32(ra) }
-        let root = forest.union(ra, rb)
-        statistics[root].merge(statistics[root == ra ? rb : ra])
-        return Int32(root)
-    }
-
     /// Labels the next plane: `foreground[i]` says whether voxel `i` (y * x-extent + x) belongs
     /// to an object; `scores[i] * scale` is that voxel's score (0 without scores).
     public mutating func addPlane<S: VoxelScalar>(foreground: UnsafeBufferPointer<Bool>, scores: UnsafeBufferPointer<S>?, scale: Double) {
         let (ny, nx) = planeShape
         precondition(foreground.count == ny * nx, "plane holds \(foreground.count) voxels, expected \(ny * nx)")
+        precondition(labelCount + ny * nx < Int(Int32.max), "more than 2^31 - 1 provisional labels")
+        // Room for every label this plane may hand out.
+        let needed = labelCount + ny * nx + 1
+        if forest.count < needed {
+            forest.grow(by: needed - forest.count)
+            statistics.append(contentsOf: repeatElement(ComponentStatistics(), count: needed - statistics.count))
+        }
         // The previous plane's labels become `previous`; this plane is written into `labels`
         // (moved out of `self` so that the loop writes through a plain buffer).
         swap(&previous, &current)
@@ -214,52 +238,69 @@ public struct ComponentLabeler: Sendable {
         let z = planesAdded
         let hasPrevious = planesAdded > 0
         let inPlaneDiagonals = connectivity != .faces
+        let connectivity = self.connectivity
+        var next = labelCount
         let above = previous
-        labels.withUnsafeMutableBufferPointer { current in
-            above.withUnsafeBufferPointer { previous in
-                for y in 0..<ny {
-                    for x in 0..<nx {
-                        let i = y * nx + x
-                        guard foreground[i] else { current[i] = 0; continue }
-                        var label: Int32 = 0
-                        func join(_ neighbour: Int32) {
-                            if neighbour == 0 || neighbour == label { return }
-                            label = label == 0 ? find(neighbour) : union(label, neighbour)
-                        }
-                        if x > 0 { join(current[i - 1]) }
-                        if y > 0 {
-                            join(current[i - nx])
-                            if inPlaneDiagonals {
-                                if x > 0 { join(current[i - nx - 1]) }
-                                if x + 1 < nx { join(current[i - nx + 1]) }
-                            }
-                        }
-                        if hasPrevious {
-                            switch connectivity {
-                            case .faces:
-                                join(previous[i])
-                            case .edges:
-                                join(previous[i])
-                                if x > 0 { join(previous[i - 1]) }
-                                if x + 1 < nx { join(previous[i + 1]) }
-                                if y > 0 { join(previous[i - nx]) }
-                                if y + 1 < ny { join(previous[i + nx]) }
-                            case .corners:
-                                for dy in max(0, y - 1)...min(ny - 1, y + 1) {
-                                    for dx in max(0, x - 1)...min(nx - 1, x + 1) { join(previous[dy * nx + dx]) }
+        forest.withParents { parent in
+            statistics.withUnsafeMutableBufferPointer { statistics in
+                labels.withUnsafeMutableBufferPointer { current in
+                    above.withUnsafeBufferPointer { previous in
+                        for y in 0..<ny {
+                            for x in 0..<nx {
+                                let i = y * nx + x
+                                guard foreground[i] else { current[i] = 0; continue }
+                                var label = 0
+                                @inline(__always) func join(_ neighbour: Int32) {
+                                    if neighbour == 0 || Int(neighbour) == label { return }
+                                    let root = UnionFind.find(Int(neighbour), in: parent)
+                                    if label == 0 {
+                                        label = root
+                                    } else if root != label {
+                                        let (low, high) = root < label ? (root, label) : (label, root)
+                                        parent[high] = low
+                                        statistics[low].merge(statistics[high])
+                                        label = low
+                                    }
                                 }
+                                if x > 0 { join(current[i - 1]) }
+                                if y > 0 {
+                                    join(current[i - nx])
+                                    if inPlaneDiagonals {
+                                        if x > 0 { join(current[i - nx - 1]) }
+                                        if x + 1 < nx { join(current[i - nx + 1]) }
+                                    }
+                                }
+                                if hasPrevious {
+                                    switch connectivity {
+                                    case .faces:
+                                        join(previous[i])
+                                    case .edges:
+                                        join(previous[i])
+                                        if x > 0 { join(previous[i - 1]) }
+                                        if x + 1 < nx { join(previous[i + 1]) }
+                                        if y > 0 { join(previous[i - nx]) }
+                                        if y + 1 < ny { join(previous[i + nx]) }
+                                    case .corners:
+                                        for dy in max(0, y - 1)...min(ny - 1, y + 1) {
+                                            for dx in max(0, x - 1)...min(nx - 1, x + 1) { join(previous[dy * nx + dx]) }
+                                        }
+                                    }
+                                }
+                                if label == 0 {
+                                    next += 1
+                                    label = next
+                                }
+                                var score = 0.0
+                                if let scores { score = scores[i].doubleValue * scale }
+                                statistics[label].add(z: z, y: y, x: x, score: score)
+                                current[i] = Int32(label)
                             }
                         }
-                        if label == 0 {
-                            label = Int32(forest.add())
-                            statistics.append(ComponentStatistics())
-                        }
-                        statistics[Int(label)].add(z: z, y: y, x: x, score: scores.map { $0[i].doubleValue * scale } ?? 0)
-                        current[i] = label
                     }
                 }
             }
         }
+        labelCount = next
         swap(&labels, &current)
         planesAdded += 1
     }
@@ -271,12 +312,12 @@ public struct ComponentLabeler: Sendable {
     /// provisional label, the index of its component in that order (-1 for background).
     public mutating func resolve() -> (roots: [Int32], componentOfLabel: [Int32]) {
         var roots: [Int32] = []
-        var componentOfLabel = [Int32](repeating: -1, count: forest.count)
-        for label in 1..<max(1, forest.count) where forest.parent[label] == label {
+        var componentOfLabel = [Int32](repeating: -1, count: labelCount + 1)
+        for label in stride(from: 1, through: labelCount, by: 1) where forest.parent[label] == label {
             componentOfLabel[label] = Int32(roots.count)
             roots.append(Int32(label))
         }
-        for label in 1..<max(1, forest.count) {
+        for label in stride(from: 1, through: labelCount, by: 1) {
             componentOfLabel[label] = componentOfLabel[forest.find(label)]
         }
         return (roots, componentOfLabel)
