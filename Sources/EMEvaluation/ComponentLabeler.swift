@@ -68,12 +68,6 @@ public struct UnionFind: Sendable {
     /// Number of ids.
     public var count: Int { parent.count }
 
-    /// Adds one singleton set and returns its id.
-    public mutating func add() -> Int {
-        parent.append(parent.count)
-        return parent.count - 1
-    }
-
     /// Adds `extra` singleton sets (ids `count..<count + extra`).
     public mutating func grow(by extra: Int) {
         parent.append(contentsOf: parent.count..<parent.count + extra)
@@ -213,11 +207,6 @@ public struct ComponentLabeler: Sendable {
         current = previous
     }
 
-    /// The root of a provisional label.
-    public mutating func find(_ label: Int32) -> Int32 {
-        Int32(forest.find(Int(label)))
-    }
-
     /// Labels the next plane: `foreground[i]` says whether voxel `i` (y * x-extent + x) belongs
     /// to an object; `scores[i] * scale` is that voxel's score (0 without scores).
     public mutating func addPlane<S: VoxelScalar>(foreground: UnsafeBufferPointer<Bool>, scores: UnsafeBufferPointer<S>?, scale: Double) {
@@ -304,9 +293,6 @@ public struct ComponentLabeler: Sendable {
         swap(&labels, &current)
         planesAdded += 1
     }
-
-    /// Number of planes added.
-    public var depth: Int { planesAdded }
 
     /// The roots in increasing order (one per component, ordered by first voxel) and, for every
     /// provisional label, the index of its component in that order (-1 for background).

@@ -34,15 +34,13 @@ extension StageKind {
 }
 
 /// When a stage runs, relative to the blocks streaming through a pipeline execution.
-public enum StagePhase: Int, Comparable, Sendable {
+public enum StagePhase: Sendable {
     /// Once, as a whole, before any block streams (training a model that later stages use).
     case beforeBlocks
     /// Block by block (read, predict, write, detect, ...).
     case blocks
     /// Once, as a whole, after every block has been stored (evaluating a written prediction).
     case afterBlocks
-
-    public static func < (a: StagePhase, b: StagePhase) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// A stage kind that reads its parameters itself from the stage's YAML mapping (the train
