@@ -194,6 +194,8 @@ struct StepStageTests {
     func lineNumberedErrors() throws {
         let directory = try TestEnvironment.temporaryDirectory("step-errors")
         let (raw, truth, _) = try Self.saveData(in: directory)
+        let small = directory.path + "/small.zarr/label"
+        try writeVolume(Volume<UInt8>(shape: Coordinate(4, 32, 32)), to: small, chunks: Coordinate(4, 16, 16))
         func problems(_ yaml: String) -> String {
             do {
                 _ = try PipelineLoader.load(yaml: yaml, file: "p.yaml")
@@ -274,6 +276,18 @@ struct StepStageTests {
                 kind: train
             \(Self.trainKeys(raw: directory.path + "/none.zarr/raw", label: truth, output: "m"))
             """, ["p.yaml:4", "missing input", "none.zarr"]),
+            ("""
+            stages:
+              train:
+                kind: train
+            \(Self.trainKeys(raw: raw, label: truth, output: "m").replacingOccurrences(of: "0:6,0:32,0:32", with: "0:6,0:32,0:40"))
+            """, ["p.yaml:6", "trainRegion 0:6,0:32,0:40 is not inside the raw image of shape 8,32,32"]),
+            ("""
+            stages:
+              train:
+                kind: train
+            \(Self.trainKeys(raw: raw, label: small, output: "m"))
+            """, ["p.yaml:5", "the label has shape 4,32,32, the raw image 8,32,32"]),
             ("""
             stages:
               train:

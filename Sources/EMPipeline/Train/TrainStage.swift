@@ -76,21 +76,41 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
 
     public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
         guard let configuration = try? Self.configuration(check.stage) else { return nil }
-        var descriptor: VolumeDescriptor?
+        let validation = configuration.validation
+        var volumes: [String: VolumeDescriptor] = [:]
         for (key, text) in [("raw", configuration.raw), ("label", configuration.label),
-                            ("validation.raw", configuration.validation?.raw), ("validation.label", configuration.validation?.label)] {
+                            ("validation.raw", validation?.raw), ("validation.label", validation?.label)] {
             guard let text else { continue }
             do {
-                let metadata = try Stores.open(try StoreAddress.parse(text)).metadata
-                if key == "raw" {
-                    descriptor = VolumeDescriptor(shape: metadata.shape, dataType: metadata.dataType, voxelSize: metadata.voxelSize, origin: metadata.origin)
-                }
+                let m = try Stores.open(try StoreAddress.parse(text)).metadata
+                volumes[key] = VolumeDescriptor(shape: m.shape, dataType: m.dataType, voxelSize: m.voxelSize, origin: m.origin)
             } catch {
                 check.error("missing input: cannot open '\(text)': \(error)", parameter: key.components(separatedBy: ".")[0])
                 return nil
             }
         }
-        return descriptor
+        guard let raw = volumes["raw"], let label = volumes["label"] else { return nil }
+        let validationRaw = volumes["validation.raw"] ?? raw, validationLabel = volumes["validation.label"] ?? label
+        // The shapes and regions TrainingSession would refuse only once it loads the data.
+        let problems: [(Bool, String, String)] = [
+            (label.shape != raw.shape, "the label has shape \(label.shape), the raw image \(raw.shape): they must match", "label"),
+            (validationLabel.shape != validationRaw.shape,
+             "the validation label has shape \(validationLabel.shape), its raw image \(validationRaw.shape): they must match", "validation"),
+            (!Self.region(configuration.trainRegion, fitsIn: raw.shape), "trainRegion \(configuration.trainRegion ?? "") is not inside the raw image of shape \(raw.shape)", "trainRegion"),
+            (!Self.region(validation?.region, fitsIn: validationRaw.shape),
+             "validation region \(validation?.region ?? "") is not inside the validation image of shape \(validationRaw.shape)", "validation"),
+        ]
+        for (failed, message, parameter) in problems where failed {
+            check.error(message, parameter: parameter)
+            return nil
+        }
+        return raw
+    }
+
+    /// True when `text` (a region already checked to parse) is absent or lies inside `shape`.
+    private static func region(_ text: String?, fitsIn shape: Coordinate) -> Bool {
+        guard let text, let box = try? Box.parse(text) else { return true }
+        return Box(shape: shape).contains(box)
     }
 
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
