@@ -1,3 +1,4 @@
+import EMEvaluation
 @testable import EMPipeline
 import EMNN
 import EMStorage
@@ -233,16 +234,28 @@ struct PredictTests {
         let cut = (sorted.count / 2..<sorted.count - 1).first { sorted[$0 + 1] - sorted[$0] > 2e-5 }!
         let threshold = Double(sorted[cut] + sorted[cut + 1]) / 2
         let output = directory.path + "/syn.zarr"
+        // The truth is the thresholded whole-volume prediction, so the evaluation must be perfect.
+        let truth = directory.path + "/truth.zarr/synapses"
+        try writeVolume(thresholded(reference, above: Float(threshold)), to: truth, chunks: Coordinate(8, 16, 16))
         let synapses = try PipelineLoader.load(file: pipelines.appendingPathComponent("synapses.yaml").path,
                                                overrides: [.init(name: "input", value: image), .init(name: "model", value: model.path),
+                                                           .init(name: "truth", value: truth),
                                                            .init(name: "output", value: output), .init(name: "block_shape", value: "5,18,17"),
+                                                           .init(name: "detections", value: directory.path + "/syn.csv"),
+                                                           .init(name: "report", value: directory.path + "/report"),
+                                                           .init(name: "minimum_size", value: "1"),
                                                            .init(name: "threshold", value: "\(threshold)")])
+        #expect(Array(synapses.stages.suffix(2).map(\.kind)) == ["detect", "evaluate"])
         let summary = try PipelineRunner(pipeline: synapses, options: RunOptions(version: "test")).run()
         #expect(summary.succeeded, "\(summary)")
         #expect(Self.maxDifference(try readVolume(output + "/probabilities", as: Float.self), reference) < 1e-5)
         let expected = referenceComponents(thresholded(reference, above: Float(threshold)), connectivity: 26)
         #expect(try readVolume(output + "/labels", as: UInt64.self) == expected)
         #expect(expected.storage.max()! > 1, "the test prediction should hold several objects")
+        let rows = try String(contentsOfFile: directory.path + "/syn.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == Int(expected.storage.max()!) + 1)
+        let evaluation = try #require(try ReportWriter.read(from: URL(fileURLWithPath: directory.path + "/report/report.json")).runs.first?.volumes.first)
+        #expect(evaluation.voxel.f1 == 1 && evaluation.objects?.f1 == 1)
     }
 
     @Test("the halo covers the uneven reach of a pooled receptive field, where half of it falls short")

@@ -58,12 +58,55 @@ public final class PipelineRunner {
                                     "stages": pipeline.stages.map(\.name)]
         if let shard = options.shard { start["shard"] = shard.description }
         events.emit("run_start", start)
-        let plan = try makePlan()
         let state = RunState(execution: pipeline.execution, events: events, progress: options.progress)
-        for part in plan.parts { try runPart(part, plan: plan, state: state) }
-        let summary = RunSummary(passes: state.passes)
+        let summary = try runPhases(state: state)
         events.emit("run_end", ["succeeded": summary.succeeded, "summary": summary.jsonObject])
         return summary
+    }
+
+    /// Runs the steps before the blocks, the blockwise stages, then the steps after them; a
+    /// phase does not start when an earlier one failed. A sharded run does only its blocks: the
+    /// steps belong to the unsharded runs around it (`Pipeline.shardingProblems` refuses steps
+    /// before the blocks; the finalizing run does those after them).
+    private func runPhases(state: RunState) throws -> RunSummary {
+        var fingerprints: [String: String] = [:]
+        for stage in stages(.beforeBlocks) where options.shard == nil {
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        func succeeded() -> Bool { RunSummary(passes: state.passes).succeeded }
+        func notAttempted(_ stage: PipelineStage, pass: String) {
+            let recorder = state.beginPass(stage: stage.name, pass: pass, total: 0, skipped: 0)
+            recorder.failStep("not attempted: an earlier stage failed")
+            state.endPass(recorder)
+        }
+        if !succeeded() {
+            for stage in stages(.blocks) where StageKinds.named(stage.kind)?.schema.isSink == true { notAttempted(stage, pass: "write") }
+        } else if let plan = try makePlan(known: fingerprints) {
+            for part in plan.parts { try runPart(part, plan: plan, state: state) }
+            fingerprints.merge(plan.fingerprints) { $1 }
+        }
+        for stage in stages(.afterBlocks) where options.shard == nil {
+            guard succeeded() else {
+                notAttempted(stage, pass: stage.kind)
+                continue
+            }
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        return RunSummary(passes: state.passes)
+    }
+
+    /// The pipeline's stages of `phase`, in definition order.
+    private func stages(_ phase: StagePhase) -> [PipelineStage] {
+        pipeline.stages.filter { StageKinds.named($0.kind)?.phase == phase }
+    }
+
+    /// The fingerprints of the steps before the blocks, as a run would compute them.
+    private func stepFingerprints() -> [String: String] {
+        var fingerprints: [String: String] = [:]
+        for stage in stages(.beforeBlocks) { fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints) }
+        return fingerprints
     }
 
     /// Creates every output (or reopens the one an interrupted run of the same configuration
@@ -72,7 +115,7 @@ public final class PipelineRunner {
     ///
     /// - Throws: when an output cannot be created.
     public func setUp() throws {
-        let plan = try makePlan()
+        guard let plan = try makePlan(known: stepFingerprints()) else { return }
         let state = RunState(execution: pipeline.execution, events: options.events, progress: .silent)
         for part in plan.parts {
             try closeAll(try openSinks(part.nodes, part: part, plan: plan, scope: 0..<part.grid.count, state: state), graph: plan.graph, failed: true)
@@ -83,12 +126,12 @@ public final class PipelineRunner {
     ///
     /// - Throws: when a stage cannot be built (a model cannot be read).
     public func progress() throws -> [OutputProgress] {
-        let plan = try makePlan()
+        guard let plan = try makePlan(known: stepFingerprints()) else { return [] }
         var result: [OutputProgress] = []
         for part in plan.parts {
             for node in part.nodes {
                 guard let sink = node.implementation as? BlockSink else { continue }
-                let root = Stores.sidecarPath(for: sink.outputAddress, name: "done")
+                let root = sink.sidecarPath("done")
                 let done = DoneMarkers.existing(root: root, stage: node.name, fingerprint: plan.fingerprint(of: node, in: part))?.finished()
                 result.append(OutputProgress(stage: node.name, blocks: part.grid.count, done: (done ?? []).intersection(0..<part.grid.count)))
             }
@@ -118,11 +161,19 @@ public final class PipelineRunner {
         var layout: String { "layout|\(grid.region)|\(grid.blockShape)|\(grid.fit.rawValue)" }
     }
 
-    private func makePlan() throws -> Plan {
-        let graph = try buildGraph()
+    /// The plan of the blockwise stages (nil when there are none), their fingerprints built on
+    /// those of the steps before them (`known`).
+    private func makePlan(known: [String: String]) throws -> Plan? {
+        let blockStages = stages(.blocks)
+        guard !blockStages.isEmpty else { return nil }
+        let graph = try buildGraph(blockStages)
+        var fingerprints = known
+        for node in graph.nodes {
+            fingerprints[node.name] = fingerprint(of: node.stage, contentHash: node.implementation.contentHash, known: fingerprints)
+        }
         let sinks = graph.nodes.filter { $0.implementation is BlockSink }
-        let workRoot = pipeline.execution.workDirectory
-            ?? Stores.sidecarPath(for: (sinks[0].implementation as! BlockSink).outputAddress, name: "work")
+        guard let first = sinks.first?.implementation as? BlockSink else { return nil }
+        let workRoot = pipeline.execution.workDirectory ?? first.sidecarPath("work")
         var parts: [Part] = []
         var handled = Set<String>()
         for sink in sinks where !handled.contains(sink.name) {
@@ -133,14 +184,14 @@ public final class PipelineRunner {
             let execution = pipeline.execution
             parts.append(Part(nodes: nodes, grid: try BlockGrid(region: Box(shape: shape), blockShape: execution.blockShape, fit: execution.edgeFit)))
         }
-        return Plan(graph: graph, fingerprints: stageFingerprints(graph), workRoot: workRoot, parts: parts)
+        return Plan(graph: graph, fingerprints: fingerprints, workRoot: workRoot, parts: parts)
     }
 
     // MARK: Set-up
 
-    private func buildGraph() throws -> StageGraph {
+    private func buildGraph(_ stages: [PipelineStage]) throws -> StageGraph {
         var nodes: [StageGraph.Node] = []
-        for stage in pipeline.stages {
+        for stage in stages {
             guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
             var inputs: [String: VolumeDescriptor] = [:]
             for (parameter, upstream) in stage.inputs { inputs[parameter] = pipeline.stage(upstream)?.output }
@@ -150,22 +201,54 @@ public final class PipelineRunner {
         return StageGraph(nodes: nodes)
     }
 
-    /// A fingerprint per stage of everything its output depends on: kind, parameters, the
-    /// fingerprints of its inputs, its model's hash and its output's shape and type.
-    private func stageFingerprints(_ graph: StageGraph) -> [String: String] {
-        var result: [String: String] = [:]
-        for node in graph.nodes {
-            let stage = node.stage
-            var text = "emflow-stage-1|kind=\(stage.kind)"
-            for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.inputs[key] == nil {
-                text += "|\(key)=\(value)"
-            }
-            for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(result[upstream]!)" }
-            if let hash = node.implementation.contentHash { text += "|content=\(hash)" }
-            if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
-            result[stage.name] = Fingerprint.of(text)
+    /// A fingerprint of everything a stage's output depends on: kind, parameters, the
+    /// fingerprints of its inputs and references (`known`), its model's hash and its output's
+    /// shape and type.
+    private func fingerprint(of stage: PipelineStage, contentHash: String?, known: [String: String]) -> String {
+        var text = "emflow-stage-1|kind=\(stage.kind)"
+        for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.dependencies[key] == nil {
+            text += "|\(key)=\(value)"
         }
-        return result
+        for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(known[upstream]!)" }
+        for (key, referenced) in stage.references.sorted(by: { $0.key < $1.key }) { text += "|\(key)@\(known[referenced] ?? referenced)" }
+        if let contentHash { text += "|content=\(contentHash)" }
+        if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
+        return Fingerprint.of(text)
+    }
+
+    // MARK: Steps (whole-volume stages before and after the blocks)
+
+    private struct StepMarker: Codable {
+        var fingerprint: String
+        var complete: Bool
+    }
+
+    /// Runs a step unless its marker shows the same configuration finished; records it as a
+    /// one-block pass named after its kind.
+    private func runStep(_ stage: PipelineStage, fingerprint: String, state: RunState) throws {
+        guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
+        let made = try kind.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: [:]))
+        guard let step = made as? StageStep else { preconditionFailure("stage kind '\(stage.kind)' runs outside the blocks but is no StageStep") }
+        let markerPath = step.outputDirectory + "/.emflow-step-" + stage.name + ".json"
+        let marker = FileManager.default.contents(atPath: markerPath).flatMap { try? JSONDecoder().decode(StepMarker.self, from: $0) }
+        let sameConfiguration = step.reusesFinishedResult && marker?.fingerprint == fingerprint
+        if sameConfiguration && marker?.complete == true {
+            state.endPass(state.beginPass(stage: stage.name, pass: stage.kind, total: 0, skipped: 1))
+            return
+        }
+        let recorder = state.beginPass(stage: stage.name, pass: stage.kind, total: 1, skipped: 0)
+        let provenance = step.outputDirectory + "/.emflow-" + Provenance.name
+        do {
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: false)), to: markerPath)
+            try step.run(resume: sameConfiguration)
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: true)), to: markerPath)
+            try Provenance.write(pipeline: pipeline, stage: stage.name, fingerprint: fingerprint, contentHashes: [:],
+                                 version: options.version, complete: true, to: provenance)
+            recorder.addDone(1)
+        } catch {
+            recorder.failStep("\(error)")
+        }
+        state.endPass(recorder)
     }
 
     // MARK: One connected part of the pipeline
@@ -187,7 +270,7 @@ public final class PipelineRunner {
         for node in nodes {
             guard let sink = node.implementation as? BlockSink else { continue }
             let fingerprint = plan.fingerprint(of: node, in: part)
-            let root = Stores.sidecarPath(for: sink.outputAddress, name: "done")
+            let root = sink.sidecarPath("done")
             var resumed: DoneMarkers?
             if let existing = DoneMarkers.existing(root: root, stage: node.name, fingerprint: fingerprint) {
                 do {
@@ -347,7 +430,7 @@ public final class PipelineRunner {
         for other in graph.nodes { if let hash = other.implementation.contentHash { hashes[other.name] = hash } }
         try Provenance.write(pipeline: pipeline, stage: node.name, fingerprint: fingerprint, contentHashes: hashes,
                              version: options.version, complete: complete,
-                             to: Stores.sidecarPath(for: sink.outputAddress, name: Provenance.name))
+                             to: sink.sidecarPath(Provenance.name))
     }
 }
 

@@ -20,6 +20,9 @@ extension Pipeline {
                 problems.append("stage '\(stage.name)': chunks \(chunks) do not divide the block shape \(blockShape); shards would share chunks (leave chunks unset or make them divide block_shape)")
             }
         }
+        for stage in stages where StageKinds.named(stage.kind)?.phase == .beforeBlocks {
+            problems.append("stage '\(stage.name)' (\(stage.kind)) runs before the blocks and cannot be split into shards; run it first with `emflow run` (a pipeline of that stage alone) and give its result to this pipeline")
+        }
         return problems
     }
 }

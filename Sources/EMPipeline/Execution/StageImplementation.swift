@@ -48,8 +48,9 @@ public protocol BlockTransform: StageImplementation {
 
 /// A stage that stores its inputs, block by block, in a volume store.
 public protocol BlockSink: StageImplementation {
-    /// The store the stage writes: its done markers and provenance live beside it.
-    var outputAddress: StoreAddress { get }
+    /// The path of the file or directory `name` kept beside the stage's output (done markers,
+    /// provenance, the default work directory), e.g. `Stores.sidecarPath(for:name:)` of its store.
+    func sidecarPath(_ name: String) -> String
 
     /// Creates the output (`resume` false) or opens the output an interrupted run of the same
     /// configuration left (`resume` true).
