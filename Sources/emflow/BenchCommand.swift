@@ -1,5 +1,6 @@
 import ArgumentParser
 import EMNN
+import EMPipeline
 import EMStorage
 import EMStores
 import EMVolume
@@ -10,7 +11,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print their results as JSON.",
-        subcommands: [StorageBench.self, UNetBench.self]
+        subcommands: [StorageBench.self, UNetBench.self, PredictBench.self]
     )
 }
 
@@ -134,5 +135,44 @@ struct UNetBench: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
+    }
+}
+
+/// Bare network inference on a predict stage's blocks, to compare a pipeline run against.
+struct PredictBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Time bare U-Net inference on the blocks a crop-mode predict stage would process.",
+        discussion: """
+            Predicts random blocks of BLOCK_SHAPE with the model, reading the same input boxes (block + halo, aligned) \
+            with the same workers and threads as a pipeline, but without reading, queues or writing; prints one JSON \
+            object. benchmarks/run-pipeline-bench.sh compares a pipeline run's throughput against it.
+            """
+    )
+
+    @Argument(help: "A checkpoint directory (config.json + model.safetensors).")
+    var model: String
+
+    @Option(name: .customLong("block-shape"), help: "Block shape z,y,x (the pipeline's execution.block_shape).")
+    var blockShape: String
+
+    @Option(help: "Blocks to predict.")
+    var blocks: Int = 8
+
+    @Option(help: "Networks predicting at the same time (the pipeline's execution.workers).")
+    var workers: Int = 2
+
+    @Option(help: "Threads of each network (the predict stage's threads; default: the library's).")
+    var threads: Int?
+
+    func run() throws {
+        let shape = try Coordinate.parse(blockShape, what: "--block-shape")
+        let result = try PredictionBenchmark.run(checkpoint: URL(fileURLWithPath: model), blockShape: shape, blocks: blocks,
+                                                 workers: workers, threads: threads)
+        let report: [String: Any] = ["tool": "emflow", "block_shape": shape.components, "input_shape": result.inputShape.components,
+                                     "blocks": result.blocks, "workers": workers, "threads": threads ?? 0, "seconds": result.seconds,
+                                     "voxels_per_s": result.voxelsPerSecond]
+        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
     }
 }

@@ -17,8 +17,9 @@ struct ClusterFixture {
     static let shape = Coordinate(16, 128, 128)
     static let blockShape = Coordinate(4, 32, 32)
 
-    /// Writes the inputs and the pipeline into a fresh directory.
-    init(label: String, seed: UInt64 = 5) throws {
+    /// Writes the inputs and the pipeline into a fresh directory; `width` is the U-Net's base
+    /// width (wider: slower blocks, e.g. to cancel a shard surely before it finishes).
+    init(label: String, seed: UInt64 = 5, width: Int = 4) throws {
         directory = try TestEnvironment.temporaryDirectory(label)
         var generator = SeededGenerator(seed: seed)
         var image = Volume<UInt8>(shape: Self.shape)
@@ -28,7 +29,7 @@ struct ClusterFixture {
         try store.write(image)
         try store.flush()
 
-        let configuration = UNetConfiguration(depth: 2, baseWidth: 4, widthMultiplier: 2,
+        let configuration = UNetConfiguration(depth: 2, baseWidth: width, widthMultiplier: 2,
                                               kernelSizes: [Coordinate(1, 3, 3), Coordinate(3, 3, 3)],
                                               poolingFactors: [Coordinate(1, 2, 2)], convolutionsPerLevel: 1,
                                               padding: .same, seed: seed)

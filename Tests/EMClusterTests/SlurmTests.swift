@@ -77,7 +77,9 @@ struct SlurmTests {
 
     @Test("a shard cancelled mid-run with scancel, then the run submitted again, gives identical output")
     func cancelAndResubmit() throws {
-        let fixture = try ClusterFixture(label: "slurm-cancel")
+        // A wide network makes each block take a while, so shard 0 is surely still running
+        // when scancel reaches it, even on a loaded machine.
+        let fixture = try ClusterFixture(label: "slurm-cancel", width: 48)
         try fixture.runSingle("single.zarr")
         let runDirectory = fixture.runDirectory("cluster.zarr")
         let markers = fixture.directory.path + "/cluster.zarr/prediction/.emflow-done"
