@@ -16,7 +16,7 @@ struct EMFlow: ParsableCommand {
         subcommands: [
             InfoCommand.self, ConvertCommand.self, GenerateCommand.self,
             ValidateCommand.self, RunCommand.self,
-            TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
+            TrainCommand.self, CompactCommand.self, EvaluateCommand.self, ReportCommand.self,
             BenchCommand.self,
         ]
     )

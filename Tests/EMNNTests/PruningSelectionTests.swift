@@ -59,7 +59,8 @@ struct PruningSelectionTests {
         #expect(conv1.name == "encoder.0.conv1.weight")
         // Distinct slab magnitudes; the sign must not matter.
         setSlabs(conv1, [[0.1, -0.4, 0.3, 0.2], [0.5, 0.6, -0.7, 0.8], [-0.9, 0.1, 0.2, 0.3], [0.2, 0.1, 0.4, -0.3]])
-        let pruner = Pruner(configuration: PruningConfiguration(method: .bbIn, targetDensity: 0.5, rescale: false), network: network)
+        let pruner = Pruner(configuration: PruningConfiguration(method: .bbIn, targetDensity: 0.5, rescale: false, minimumDegree: 0),
+                            network: network)
         // Units of conv1: two rare (a = 0.05) and two busy (a = 0.3) ones.
         var rates = pruner.tracker.onRates
         for (channel, a) in [0.05, 0.05, 0.3, 0.3].enumerated() { rates[pruner.graph.layers[1].outputNodes[channel]] = a }
@@ -80,7 +81,8 @@ struct PruningSelectionTests {
         let network = try oneLevelNetwork()
         let conv1 = network.maskableParameters[1]
         setSlabs(conv1, [[0.1, -0.4, 0.3, 0.2], [0.5, 0.6, -0.7, 0.8], [-0.9, 0.1, 0.2, 0.3], [0.2, 0.1, 0.4, -0.3]])
-        let pruner = Pruner(configuration: PruningConfiguration(method: .bbOut, targetDensity: 0.5, rescale: false), network: network)
+        let pruner = Pruner(configuration: PruningConfiguration(method: .bbOut, targetDensity: 0.5, rescale: false, minimumDegree: 0),
+                            network: network)
         // Sources are conv0's units (columns of conv1); conv1's own units feed only the fixed head.
         var rates = pruner.tracker.onRates
         for (channel, a) in [0.05, 0.3, 0.05, 0.3].enumerated() { rates[pruner.graph.layers[0].outputNodes[channel]] = a }

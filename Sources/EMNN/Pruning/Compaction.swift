@@ -90,8 +90,9 @@ public enum Compaction {
         for layer in graph.layers where [.unit, .relay].contains(graph.nodes[layer.outputNodes[0]].kind) {
             let live = layer.outputNodes.filter { !removed[$0] }.count
             guard live > 0 else {
-                throw NNError.invalidConfiguration("compaction: every output channel of \(layer.name) is dead (no kept fan-in or fan-out); "
-                    + "the pruned network is disconnected there and cannot be exported")
+                throw NNError.invalidConfiguration("compaction: every output channel of \(layer.name) is dead (no kept fan-in or fan-out, "
+                    + "directly or because the layers around it are); the pruned network is disconnected there, its output no longer "
+                    + "depends on its input, and it cannot be exported")
             }
             widths[layer.name] = live
             channels.append(.init(name: layer.name, before: layer.outputNodes.count, after: live))

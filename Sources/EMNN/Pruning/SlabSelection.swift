@@ -43,7 +43,9 @@ public struct SlabSelection {
     /// Budgeted Broadcast in one direction: every node with candidate slabs in that direction
     /// gets the balance target `k_i = clip(L_i / beta, lower_i, upper_i)` on its degree (fixed
     /// slabs of the direction counted, never pruned) and keeps its top-k candidates by norm;
-    /// `beta` is solved so that exactly `count` prunable slabs are kept.
+    /// `beta` is solved so that exactly `count` prunable slabs are kept. `lower_i` is the fixed
+    /// slabs plus `minimumDegree` candidates, or the fixed slabs alone when the budget is too small
+    /// for every node's floor.
     ///
     /// - Parameters:
     ///   - incoming: SP-in (rank each unit's incoming slabs) or SP-out (each node's outgoing slabs).
@@ -61,7 +63,9 @@ public struct SlabSelection {
             candidates.append(own.sorted { (norms[$0], -$0) > (norms[$1], -$1) })
             fixed.append(slabs.filter { !graph.slabs[$0].prunable }.count)
         }
-        let lower = owners.indices.map { fixed[$0] + min(minimumDegree, candidates[$0].count) }
+        var lower = owners.indices.map { fixed[$0] + min(minimumDegree, candidates[$0].count) }
+        // The floor yields when the budget cannot cover it, so the density stays exact.
+        if lower.reduce(0, +) > count + fixed.reduce(0, +) { lower = fixed }
         let upper = owners.indices.map { fixed[$0] + candidates[$0].count }
         let solution = BalanceSolver.solve(logOdds: owners.map { logOdds[$0] }, lower: lower, upper: upper,
                                            total: count + fixed.reduce(0, +))

@@ -1,0 +1,28 @@
+import Foundation
+
+/// The selectivity-audience plot of Budgeted Broadcast pruning: each unit's
+/// `log((1 - a_i) / a_i)` against its fan-out `k_i`, with the lines `beta k` of the solved and
+/// the fitted multiplier.
+public enum BalancePlot {
+    /// A standalone SVG file.
+    ///
+    /// - Parameters:
+    ///   - fanOut: each unit's kept outgoing slabs.
+    ///   - logOdds: each unit's `log((1 - a_i) / a_i)` (same count).
+    ///   - beta: the multiplier the pruning solved, if any.
+    ///   - fittedBeta: the least-squares slope through the origin, if any.
+    public static func svg(title: String, fanOut: [Double], logOdds: [Double], beta: Double?, fittedBeta: Double?) -> String {
+        let xMax = max(fanOut.max() ?? 1, 1) * 1.05
+        let yMin = min(logOdds.min() ?? 0, 0), yMax = max(logOdds.max() ?? 1, yMin + 1)
+        let pad = (yMax - yMin) * 0.05
+        var series = [SVGChart.Series(name: "units", color: SVGChart.palette[0], points: [],
+                                      markers: Array(zip(fanOut, logOdds)).map { (x: $0.0, y: $0.1) }, markerRadius: 2.5)]
+        for (name, slope, color) in [("solved beta", beta, SVGChart.palette[1]), ("fitted beta", fittedBeta, SVGChart.palette[2])] {
+            guard let slope, slope.isFinite else { continue }
+            series.append(SVGChart.Series(name: String(format: "%@ = %.4g", name, slope), color: color,
+                                          points: [(x: 0, y: 0), (x: xMax, y: slope * xMax)], dashed: name == "fitted beta"))
+        }
+        return SVGChart(title: title, xLabel: "fan-out k (kept outgoing slabs)", yLabel: "log((1 - a) / a)",
+                        xRange: 0...xMax, yRange: (yMin - pad)...(yMax + pad), series: series).standalone()
+    }
+}
