@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarise scripts/bb-experiment.sh: one row per (method, density), mean and standard deviation
 over seeds of val voxel F1, PR-AUC and object F1, with the compacted model's live units, FLOPs and
-inference time (relative to the uncompacted model timed in the same run) and the last refresh's
+inference time (relative to the uncompacted model timed in the same run; FLOPs relative to the
+dense-channel count of the uncompacted model, and over kept slabs only) and the last refresh's
 density, coding entropy and mean |correlation|. Writes RUNS/summary.md and RUNS/summary.json.
 
     python3 scripts/bb-experiment-summary.py RUNS_DIR
@@ -48,6 +49,7 @@ def main(runs):
             "units": compaction["report"]["unitsAfter"],
             "units_before": compaction["report"]["unitsBefore"],
             "flops": compaction["flopsAfter"] / compaction["flopsBefore"],
+            "slab_flops": compaction["keptSlabFLOPsAfter"] / compaction["flopsBefore"],
             "speedup": (compaction["millisecondsBefore"] / compaction["millisecondsAfter"]
                         if compaction.get("millisecondsAfter") else None),
         })
@@ -60,9 +62,9 @@ def main(runs):
             return f"{values[0]:.3f}"
         return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
-    keys = ["f1", "pr_auc", "object_f1", "density", "units", "flops", "speedup", "entropy", "correlation"]
+    keys = ["f1", "pr_auc", "object_f1", "density", "units", "flops", "slab_flops", "speedup", "entropy", "correlation"]
     header = ["method", "target density", "seeds", "voxel F1", "PR-AUC", "object F1", "density", "live units",
-              "FLOPs (rel.)", "speed-up", "entropy (nats)", "mean abs corr"]
+              "FLOPs (rel.)", "kept-slab FLOPs (rel.)", "speed-up", "entropy (nats)", "mean abs corr"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     summary = []
     for (method, density), runs_ in sorted(rows.items(), key=lambda item: (item[0][0] != "dense", -item[0][1], item[0][0])):

@@ -28,6 +28,7 @@ mkdir -p "$RUNS"
 
 # One setting: NAME METHOD DENSITY SEED.
 run_one() {
+    set -euo pipefail
     local name=$1 method=$2 density=$3 seed=$4 dir="$RUNS/$1"
     [[ -f "$dir/eval.json" ]] && return 0
     mkdir -p "$dir"

@@ -94,7 +94,8 @@ struct CompactionSummary: Codable {
     /// A few lines for the terminal.
     var text: String {
         var lines = ["units \(report.unitsBefore) -> \(report.unitsAfter) (removed \(report.removedWithoutFanOut) without fan-out, "
-            + "\(report.removedWithoutFanIn) without fan-in; \(report.constantUnitsKept) constant units kept)"]
+            + "\(report.removedWithoutFanIn) without fan-in; \(report.constantUnitsKept) constant units kept; "
+            + "\(report.placeholderChannels) zero placeholder channels for layers pruned away)"]
         lines += report.layers.map { "  \($0.name): \($0.before) -> \($0.after) channels" }
         lines.append(String(format: "FLOPs on %@: %.3g -> %.3g (kept slabs only: %.3g -> %.3g)", patch.map(String.init).joined(separator: "x"),
                             flopsBefore, flopsAfter, keptSlabFLOPsBefore, keptSlabFLOPsAfter))

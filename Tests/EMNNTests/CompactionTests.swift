@@ -70,14 +70,29 @@ struct CompactionTests {
         #expect(maxDifference(try reloaded.forward(x, training: false).toArray(), actual) == 0)
     }
 
-    @Test("a layer whose units are all dead cannot be exported; group normalisation is refused")
-    func refusals() throws {
+    @Test("layers that lose every channel keep a zero placeholder; the prediction is still the masked one's")
+    func wholeLayersDead() throws {
         let network = try oneLevelNetwork()
+        for parameter in network.parameters where parameter.name.hasSuffix(".bias") {
+            parameter.value = randomValues(parameter.value.count, seed: 3, in: -0.5...0.5)
+        }
         let pruner = Pruner(configuration: PruningConfiguration(method: .magnitude), network: network)
         var kept = pruner.graph.keptSlabs()
         for slab in pruner.graph.prunableSlabs { kept[slab] = false }
         try pruner.install(kept)
-        #expect { try Compaction.compact(network) } throws: { "\($0)".contains("encoder.0.conv") }
+        let (compacted, report) = try Compaction.compact(network, threads: 1)
+        #expect(report.placeholderChannels == 2 && report.unitsAfter == 0)
+        #expect(report.layers.map(\.after) == [1, 1])
+        let shape = TensorShape(batch: 1, channels: 1, spatial: Coordinate(2, 8, 8))
+        let x = try Tensor(shape: shape, values: randomValues(shape.elementCount, seed: 6))
+        let expected = try network.forward(x, training: false).toArray()
+        #expect(maxDifference(try compacted.forward(x, training: false).toArray(), expected) < 1e-5)
+        // The output is the constant head bias plus the folded ReLU(bias) of conv1's units.
+        #expect(Set(expected.map { ($0 * 1e4).rounded() }).count == 1)
+    }
+
+    @Test("group normalisation is refused; unknown layer widths are refused")
+    func refusals() throws {
         let normalised = try UNet(configuration: UNetConfiguration(depth: 1, baseWidth: 4, normalizationGroups: 2), threads: 1)
         #expect { try Compaction.compact(normalised) } throws: { "\($0)".contains("group normalisation") }
         var bad = UNetConfiguration(depth: 1, baseWidth: 4)

@@ -21,7 +21,10 @@ public struct CompactionReport: Codable, Equatable, Sendable {
     /// Units without fan-in kept because their nonzero constant reaches a consumer whose borders
     /// (same padding) or upsampling make the constant non-uniform, so it cannot become a bias.
     public var constantUnitsKept: Int
-    /// Live units (output channels of encoder and decoder convolutions) before and after.
+    /// Layers that lost every channel and keep one placeholder channel with zero outgoing weights.
+    public var placeholderChannels: Int
+    /// Units (output channels of encoder and decoder convolutions) before, and live ones after
+    /// (placeholders not counted).
     public var unitsBefore: Int
     /// See `unitsBefore`.
     public var unitsAfter: Int
@@ -84,16 +87,20 @@ public enum Compaction {
             !removed[node] && !graph.incoming[node].contains { kept[$0] && !removed[graph.slabs[$0].source] }
         }.count
 
+        let liveUnits = graph.nodes(of: .unit).filter { !removed[$0] }.count
+        // A layer left without channels (a branch of the U-Net pruned away) keeps one placeholder
+        // channel whose outgoing weights are zero: a layer cannot have width 0, and what the
+        // channel stood for is already in its consumers' biases (or was zero).
+        var placeholder = [Bool](repeating: false, count: graph.nodes.count)
         var configuration = c
         var widths: [String: Int] = [:]
         var channels: [CompactionReport.LayerChannels] = []
         for layer in graph.layers where [.unit, .relay].contains(graph.nodes[layer.outputNodes[0]].kind) {
-            let live = layer.outputNodes.filter { !removed[$0] }.count
-            guard live > 0 else {
-                throw NNError.invalidConfiguration("compaction: every output channel of \(layer.name) is dead (no kept fan-in or fan-out, "
-                    + "directly or because the layers around it are); the pruned network is disconnected there, its output no longer "
-                    + "depends on its input, and it cannot be exported")
+            if !layer.outputNodes.contains(where: { !removed[$0] }) {
+                removed[layer.outputNodes[0]] = false
+                placeholder[layer.outputNodes[0]] = true
             }
+            let live = layer.outputNodes.filter { !removed[$0] }.count
             widths[layer.name] = live
             channels.append(.init(name: layer.name, before: layer.outputNodes.count, after: live))
         }
@@ -111,8 +118,12 @@ public enum Compaction {
             for (o, oldO) in outputs.enumerated() {
                 for (i, oldI) in inputs.enumerated() {
                     let from = layer.maskIndex(output: oldO, input: oldI), to = destination.maskIndex(output: o, input: i)
-                    weights[(to * size)..<((to + 1) * size)] = effective[index][(from * size)..<((from + 1) * size)]
-                    if let old = layer.weight.mask, old[from] == 0 { mask[to] = 0 }
+                    if placeholder[layer.inputNodes[oldI]] {
+                        mask[to] = layer.prunable ? 0 : 1
+                    } else {
+                        weights[(to * size)..<((to + 1) * size)] = effective[index][(from * size)..<((from + 1) * size)]
+                        if let old = layer.weight.mask, old[from] == 0 { mask[to] = 0 }
+                    }
                 }
             }
             destination.weight.value = weights
@@ -122,10 +133,9 @@ public enum Compaction {
                 return Float(Double(layer.bias.value[o]) + biasShift[node])
             }
         }
-        let units = graph.nodes(of: .unit)
         let report = CompactionReport(layers: channels, removedWithoutFanOut: withoutFanOut, removedWithoutFanIn: withoutFanIn,
-                                      constantUnitsKept: constantKept, unitsBefore: units.count,
-                                      unitsAfter: units.filter { !removed[$0] }.count)
+                                      constantUnitsKept: constantKept, placeholderChannels: placeholder.filter { $0 }.count,
+                                      unitsBefore: graph.nodes(of: .unit).count, unitsAfter: liveUnits)
         return (compacted, report)
     }
 }
