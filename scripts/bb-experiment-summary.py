@@ -70,6 +70,11 @@ def main(runs):
     for (method, density), runs_ in sorted(rows.items(), key=lambda item: (item[0][0] != "dense", -item[0][1], item[0][0])):
         lines.append("| " + " | ".join([method, f"{density:g}", str(len(runs_))] + [stat([r[k] for r in runs_]) for k in keys]) + " |")
         summary.append({"method": method, "targetDensity": density, "runs": runs_})
+    floor = os.path.join(runs, "darkness", "eval.json")
+    if os.path.exists(floor):
+        volume = json.load(open(floor))["runs"][0]["volumes"][0]
+        values = [volume["voxel"]["f1"], volume["voxel"]["curve"]["averagePrecision"], (volume.get("objects") or {}).get("f1")]
+        lines.insert(2, "| darkness floor | - | - | " + " | ".join(stat([v]) for v in values) + " |" + " - |" * (len(keys) - 3))
     text = "# Budgeted Broadcast on VNC synapses (val.h5; mean ± sd over seeds)\n\n" + "\n".join(lines) + "\n"
     open(os.path.join(runs, "summary.md"), "w").write(text)
     json.dump(summary, open(os.path.join(runs, "summary.json"), "w"), indent=1)
