@@ -3,9 +3,10 @@
 #
 # For every seed, method and density it trains pipelines/vnc-synapse-bb.yaml with that setting
 # (checkpoint and threshold chosen on x 768:1024 of train.h5, held back from training), exports
-# the compacted model of OUTPUT/best with `emflow compact` (FLOPs, live channels and inference
-# time against the dense-channel model, in the same run), predicts val.h5 with the compacted
-# model and evaluates it at the held-back threshold (voxel F1, PR-AUC, object F1). Finally
+# the compacted model of OUTPUT/best with `emflow compact` (FLOPs, live channels), predicts
+# val.h5 with it and evaluates it at the held-back threshold (voxel F1, PR-AUC, object F1).
+# Inference times against the dense-channel network are measured afterwards, one run at a time.
+# Finally
 # scripts/bb-experiment-summary.py writes the table over seeds (mean and standard deviation),
 # with the darkness floor (pipelines/demo-darkness.yaml) as the first row.
 # Runs already finished (their eval.json exists) are skipped, so an interrupted experiment resumes.
@@ -43,7 +44,7 @@ run_one() {
     "$EMFLOW" train "$dir/train.yaml" --quiet > "$dir/train.txt" 2>&1
     local threshold
     threshold=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metadata']['best_threshold'])" "$dir/best/training_state.json")
-    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --time 5 --threads "$THREADS" --json > "$dir/compaction.json"
+    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --threads "$THREADS" --json > "$dir/compaction.json"
     rm -rf "$dir/val.zarr"
     "$EMFLOW" run pipelines/synapses.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set model="$dir/compacted" \
         --set output="$dir/val.zarr" --set threshold="$threshold" > "$dir/predict.txt" 2>&1
@@ -66,6 +67,14 @@ export RUNS EMFLOW STEPS WARMUP RAMP REFRESH THREADS DATA
         done
     done
 } | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _ || echo "some runs failed; see $RUNS/*/train.txt and predict.txt" >&2
+
+# Inference times, one run at a time so that parallel training does not disturb them: each
+# compacted model against its uncompacted (dense-channel) network, in the same process.
+for dir in "$RUNS"/*-seed*; do
+    [[ -f "$dir/eval.json" && ! -f "$dir/timed" ]] || continue
+    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --time 7 --threads "$THREADS" --json > "$dir/compaction.json"
+    touch "$dir/timed"
+done
 
 # The floor: score = darkness (pipelines/demo-darkness.yaml, no blur, fixed threshold 0.93).
 floor="$RUNS/darkness"
