@@ -35,6 +35,7 @@ demo: build
 
 bench: build $(VENV)/.ready
 	EMFLOW_PYTHON=$(PYTHON) bash benchmarks/run-storage-bench.sh $(EMFLOW)
+	bash benchmarks/run-unet-bench.sh $(EMFLOW)
 
 clean:
 	rm -rf .build $(VENV) $(DEMO_DIR)

@@ -51,9 +51,12 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
 
+        // Layer 7b: running pipelines on clusters (Slurm, local processes).
+        .target(name: "EMCluster", dependencies: ["EMPipeline", "EMStorage", "EMStores"]),
+
         // Layer 8: the command line.
         .executableTarget(name: "emflow", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMCodecs", "EMStores", "EMSynthetic", "EMImaging", "EMEvaluation", "EMNN", "EMPipeline",
+            "EMVolume", "EMProgress", "EMStorage", "EMCodecs", "EMStores", "EMSynthetic", "EMImaging", "EMEvaluation", "EMNN", "EMPipeline", "EMCluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
@@ -70,6 +73,7 @@ let package = Package(
         .testTarget(name: "EMEvaluationTests", dependencies: ["EMEvaluation", "EMStores", "TestSupport"]),
         .testTarget(name: "EMNNTests", dependencies: ["EMNN", "EMStores", "TestSupport"]),
         .testTarget(name: "EMPipelineTests", dependencies: ["EMPipeline", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMClusterTests", dependencies: ["EMCluster", "EMPipeline", "EMNN", "EMStores", "TestSupport"]),
         .testTarget(name: "EMCLITests", dependencies: ["EMStores", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

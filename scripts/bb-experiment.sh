@@ -47,7 +47,8 @@ run_one() {
     "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --threads "$THREADS" --json > "$dir/compaction.json"
     rm -rf "$dir/val.zarr"
     "$EMFLOW" run pipelines/synapses.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set model="$dir/compacted" \
-        --set output="$dir/val.zarr" --set threshold="$threshold" > "$dir/predict.txt" 2>&1
+        --set truth=$DATA/val.h5:volumes/labels/synapse --set output="$dir/val.zarr" --set threshold="$threshold" \
+        --set detections="$dir/val-detections.csv" --set report="$dir/val-pipeline-report" > "$dir/predict.txt" 2>&1
     "$EMFLOW" evaluate --prediction "$dir/val.zarr/probabilities" --truth $DATA/val.h5:volumes/labels/synapse \
         --threshold "$threshold" --name "$name" --report "$dir/report" --json > "$dir/eval.tmp"
     mv "$dir/eval.tmp" "$dir/eval.json"

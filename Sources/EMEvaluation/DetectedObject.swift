@@ -58,8 +58,8 @@ public struct VoxelPlacement: Hashable, Codable, Sendable {
 }
 
 extension ComponentStatistics {
-    /// The object these statistics describe.
-    func object(id: Int, placement: VoxelPlacement, score mode: ObjectScore) -> DetectedObject {
+    /// The object these statistics describe (positions in voxels relative to `placement.offset`).
+    public func object(id: Int, placement: VoxelPlacement, score mode: ObjectScore) -> DetectedObject {
         let n = Double(voxelCount)
         let size = placement.voxelSize, o = placement.offset
         let centre = WorldPoint(placement.origin.z + (Double(o.z) + sumZ / n) * size.z,

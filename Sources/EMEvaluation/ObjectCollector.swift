@@ -103,24 +103,13 @@ public enum ConnectedComponents {
     /// (placed at `mask.box.offset`; the score of every object is 0).
     public static func label(_ mask: Volume<UInt8>, connectivity: Connectivity,
                              voxelSize: VoxelSize = .unit, origin: WorldPoint = .zero) -> (labels: Volume<UInt32>, objects: [DetectedObject]) {
-        let shape = mask.shape
-        let planeSize = shape.y * shape.x
-        var labeler = ComponentLabeler(planeShape: (shape.y, shape.x), connectivity: connectivity)
-        var provisional = Volume<UInt32>(box: mask.box)
-        var foreground = [Bool](repeating: false, count: planeSize)
-        for z in 0..<shape.z {
-            for i in 0..<planeSize { foreground[i] = mask.storage[z * planeSize + i] != 0 }
-            foreground.withUnsafeBufferPointer { labeler.addPlane(foreground: $0, scores: Optional<UnsafeBufferPointer<Float>>.none, scale: 0) }
-            for i in 0..<planeSize { provisional.storage[z * planeSize + i] = UInt32(labeler.current[i]) }
+        let labelled = LabelledComponents(mask, connectivity: connectivity)
+        let placement = VoxelPlacement(offset: .zero, voxelSize: voxelSize, origin: origin)
+        let objects = labelled.components.enumerated().map { index, statistics in
+            var object = statistics.object(id: index + 1, placement: placement, score: .maximum)
+            object.score = 0
+            return object
         }
-        let (roots, componentOfLabel) = labeler.resolve()
-        provisional.storage.withUnsafeMutableBufferPointer { labels in
-            for i in 0..<labels.count where labels[i] != 0 { labels[i] = UInt32(componentOfLabel[Int(labels[i])] + 1) }
-        }
-        let placement = VoxelPlacement(offset: mask.box.offset, voxelSize: voxelSize, origin: origin)
-        let objects = roots.enumerated().map { index, root in
-            labeler.statistics[Int(root)].object(id: index + 1, placement: placement, score: .maximum)
-        }
-        return (provisional, objects)
+        return (labelled.labels, objects)
     }
 }

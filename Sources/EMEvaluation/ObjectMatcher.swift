@@ -247,18 +247,10 @@ public enum ObjectMatcher {
 
     /// Groups allowed pairs into clusters of objects connected through allowed pairs.
     static func clusters(_ allowed: [Candidate], predictionCount: Int) -> [[Candidate]] {
-        var parent = Array(0..<(predictionCount + (allowed.map(\.truth).max().map { $0 + 1 } ?? 0)))
-        func find(_ a: Int) -> Int {
-            var a = a
-            while parent[a] != a { parent[a] = parent[parent[a]]; a = parent[a] }
-            return a
-        }
-        for c in allowed {
-            let a = find(c.prediction), b = find(predictionCount + c.truth)
-            if a != b { parent[max(a, b)] = min(a, b) }
-        }
+        var forest = UnionFind(count: predictionCount + (allowed.map(\.truth).max().map { $0 + 1 } ?? 0))
+        for c in allowed { forest.union(c.prediction, predictionCount + c.truth) }
         var groups: [Int: [Candidate]] = [:]
-        for c in allowed { groups[find(c.prediction), default: []].append(c) }
+        for c in allowed { groups[forest.find(c.prediction), default: []].append(c) }
         return groups.keys.sorted().map { groups[$0]! }
     }
 

@@ -41,13 +41,21 @@ final class ConvolutionPlan {
                 return try Primitive(operation: &desc, attributes: attributes, context: core.context, name: name)
             }
         }
-        inputLayout = try core.layout(of: forward.memoryDescriptor(dnnl_query_src_md), shape: input, role: "\(name) input")
-        outputLayout = try core.layout(of: forward.memoryDescriptor(dnnl_query_dst_md), shape: outputShape, role: "\(name) output")
+        if StrideSizedTransposedConvolution.applies(to: core) {
+            // Computed by sgemm + scatter on plain tensors; the primitive serves as backward-data's hint.
+            (inputLayout, outputLayout) = (.plain, .plain)
+        } else {
+            inputLayout = try core.layout(of: forward.memoryDescriptor(dnnl_query_src_md), shape: input, role: "\(name) input")
+            outputLayout = try core.layout(of: forward.memoryDescriptor(dnnl_query_dst_md), shape: outputShape, role: "\(name) output")
+        }
         forwardWeights = PackedWeights(target: forward.memoryDescriptor(dnnl_query_weights_md))
     }
 
     /// Runs the forward primitive on `input` (already in `inputLayout`).
     func runForward(_ input: Tensor) throws -> Tensor {
+        if StrideSizedTransposedConvolution.applies(to: core) {
+            return StrideSizedTransposedConvolution.forward(core, input: input, outputShape: outputShape)
+        }
         let weights = try forwardWeights.pointer(for: core)
         var output = Tensor(shape: outputShape, layout: outputLayout, zeroed: false)
         var bias = core.bias.value

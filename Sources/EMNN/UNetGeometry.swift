@@ -87,13 +87,26 @@ extension UNetConfiguration {
 
     /// Context a block needs on each side so its central output equals a whole-volume pass.
     ///
-    /// `.valid`: what the network trims from each side. `.same`: half the receptive field,
-    /// rounded up to the block alignment (voxels nearer the edge see zero padding).
+    /// `.valid`: what the network trims from each side. `.same`: the furthest reach of any
+    /// output voxel's dependencies, rounded up to the block alignment, so that every voxel of a
+    /// block's prediction equals a prediction of the zero-extended whole volume. With pooling an
+    /// output voxel's receptive field is not centred: depending on the voxel's position in the
+    /// pooling grid it reaches further to one side, so half the receptive field can fall one
+    /// voxel short; this follows the dependency interval of each grid position back through the
+    /// network instead.
     public var halo: Coordinate {
-        let radius = Coordinate.floorDivide(receptiveField - Coordinate(repeating: 1), Coordinate(repeating: 2))
         switch padding {
         case .same:
-            return Coordinate.ceilDivide(radius, blockAlignment) * blockAlignment
+            var context = Coordinate.zero
+            for axis in 0..<3 {
+                var reach = 0
+                for phase in 0..<blockAlignment[axis] {
+                    let (low, high) = decoderDependency(level: 0, low: phase, high: phase, axis: axis)
+                    reach = Swift.max(reach, phase - low, high - phase)
+                }
+                context[axis] = reach
+            }
+            return Coordinate.ceilDivide(context, blockAlignment) * blockAlignment
         case .valid:
             var trim = Coordinate.zero
             for axis in 0..<3 {
@@ -103,6 +116,35 @@ extension UNetConfiguration {
             }
             return trim
         }
+    }
+
+    /// Input positions that the decoder output of `level` over [low, high] depends on.
+    private func decoderDependency(level: Int, low: Int, high: Int, axis: Int) -> (Int, Int) {
+        if level == depth - 1 { return encoderDependency(level: level, low: low, high: high, axis: axis) }
+        let grow = convolutionReach(level: level, axis: axis)
+        let (l, h) = (low - grow, high + grow)
+        let skip = encoderDependency(level: level, low: l, high: h, axis: axis)
+        let factor = poolingFactors[level][axis]
+        let deeper = decoderDependency(level: level + 1, low: Self.floorDivide(l, factor), high: Self.floorDivide(h, factor), axis: axis)
+        return (Swift.min(skip.0, deeper.0), Swift.max(skip.1, deeper.1))
+    }
+
+    /// Input positions that the encoder output of `level` over [low, high] depends on.
+    private func encoderDependency(level: Int, low: Int, high: Int, axis: Int) -> (Int, Int) {
+        let grow = convolutionReach(level: level, axis: axis)
+        let (l, h) = (low - grow, high + grow)
+        guard level > 0 else { return (l, h) }
+        let factor = poolingFactors[level - 1][axis]
+        return encoderDependency(level: level - 1, low: l * factor, high: h * factor + factor - 1, axis: axis)
+    }
+
+    /// How far the convolutions of one side of `level` reach on each side.
+    private func convolutionReach(level: Int, axis: Int) -> Int {
+        (kernelSizes[level][axis] - 1) / 2 * convolutionsPerLevel
+    }
+
+    private static func floorDivide(_ a: Int, _ b: Int) -> Int {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
     /// The smallest input that works and gives at least `output` voxels of prediction after the halo.

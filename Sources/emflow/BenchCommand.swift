@@ -1,4 +1,5 @@
 import ArgumentParser
+import EMNN
 import EMStorage
 import EMStores
 import EMVolume
@@ -9,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run benchmarks and print their results as JSON.",
-        subcommands: [StorageBench.self]
+        subcommands: [StorageBench.self, UNetBench.self]
     )
 }
 
@@ -71,5 +72,67 @@ struct StorageBench: ParsableCommand {
                                      "cases": results]
         let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// U-Net inference throughput and training-step time on random data.
+struct UNetBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unet",
+        abstract: "Time U-Net inference and training steps.",
+        discussion: """
+            Times the issue's reference architecture (depth 3, base 16, two 3x3x3 convolutions + ReLU per level, \
+            max-pool 2, transposed-convolution up, concatenated skips, 1x1x1 head) on one block per size: \
+            inference (forward only) and a training step (forward, BCE + Dice, backward, Adam). \
+            benchmarks/run-unet-bench.sh runs it beside PyTorch and writes the ratios.
+            """
+    )
+
+    @Option(help: "Cubic input sizes, comma-separated.")
+    var sizes: String = "64,96"
+
+    @Option(help: "Threads (oneDNN's OpenMP threads).")
+    var threads: Int = 2
+
+    @Option(help: "Timed repetitions per measurement (the median is reported, after one warm-up run).")
+    var repetitions: Int = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+    }
+
+    func run() throws {
+        let edges = try sizes.split(separator: ",").map { text -> Int in
+            guard let n = Int(text.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                throw ValidationError("--sizes expects positive integers separated by commas, e.g. 64,96; got '\(sizes)'")
+            }
+            return n
+        }
+        let configuration = UNetConfiguration(depth: 3, baseWidth: 16, padding: .same)
+        var rows: [[String: Any]] = []
+        for edge in edges {
+            let size = Coordinate(repeating: edge)
+            _ = try configuration.outputSize(for: size)
+            let measured = try NNBenchmark.unet(configuration: configuration, size: size, threads: threads, repetitions: repetitions)
+            guard measured.count == 2 else { throw ValidationError("the U-Net benchmark returned \(measured.count) measurements, expected 2") }
+            let (inference, training) = (measured[0], measured[1])
+            rows.append(["size": edge, "inference_s": inference.milliseconds / 1e3,
+                         "inference_voxels_per_s": Double(inference.voxels) / (inference.milliseconds / 1e3),
+                         "training_step_s": training.milliseconds / 1e3])
+            if !json {
+                print(String(format: "%4d^3  inference %7.3f s  %6.3f Mvoxel/s   training step %7.3f s",
+                             edge, inference.milliseconds / 1e3, inference.megavoxelsPerSecond, training.milliseconds / 1e3))
+            }
+        }
+        if json {
+            let report: [String: Any] = ["tool": "emflow", "threads": threads, "repetitions": repetitions,
+                                         "parameters": try UNet(configuration: configuration).parameterCount, "cases": rows]
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
     }
 }

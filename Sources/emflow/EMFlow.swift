@@ -16,6 +16,7 @@ struct EMFlow: ParsableCommand {
         subcommands: [
             InfoCommand.self, ConvertCommand.self, GenerateCommand.self,
             ValidateCommand.self, RunCommand.self,
+            SubmitCommand.self, StatusCommand.self, CancelCommand.self, WorkerCommand.self, FinalizeCommand.self,
             TrainCommand.self, CompactCommand.self, EvaluateCommand.self, ReportCommand.self,
             BenchCommand.self,
         ]

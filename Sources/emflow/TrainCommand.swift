@@ -4,7 +4,6 @@ import EMNN
 import EMPipeline
 import EMProgress
 import Foundation
-import Yams
 
 /// `emflow train CONFIG.yaml`: trains a U-Net from a YAML configuration, with a progress bar,
 /// a JSON-lines loss log, validation, best/last checkpoints and resume.
@@ -28,6 +27,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Train until this many steps in total (overrides 'steps').")
     var steps: Int?
 
+    @Option(help: ArgumentHelp("Write checkpoints and the log here (overrides 'output').", valueName: "dir"))
+    var output: String?
+
     @Option(help: ArgumentHelp("Continue from this checkpoint directory (e.g. OUTPUT/last).", valueName: "dir"))
     var resume: String?
 
@@ -36,8 +38,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         do {
-            var configuration = try TrainingConfigurationFile.load(config)
+            var configuration = try TrainingConfigurationReader.load(config)
             if let steps { configuration.steps = steps }
+            if let output { configuration.output = output }
             let session = try TrainingSession(configuration: configuration, resume: resume.map { URL(fileURLWithPath: $0) })
             let progress = ProgressReporter(label: "train", total: max(configuration.steps - session.step, 0), unit: "steps",
                                             sink: quiet ? .silent : ProgressReporter.automaticSink)
@@ -70,91 +73,5 @@ extension TrainCommand {
         let svg = BalancePlot.svg(title: title, fanOut: units.map(\.0), logOdds: units.map(\.1), beta: refresh.beta,
                                   fittedBeta: refresh.fittedBeta)
         try Data(svg.utf8).write(to: url, options: .atomic)
-    }
-}
-
-/// Reading a training configuration from YAML with errors that name the file, line and key.
-enum TrainingConfigurationFile {
-    /// An error in a configuration file.
-    struct Problem: Error, CustomStringConvertible {
-        let file: String
-        let line: Int?
-        let message: String
-        var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
-    }
-
-    /// Parses, checks keys, decodes and validates `path`.
-    static func load(_ path: String) throws -> TrainingConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw Problem(file: path, line: nil, message: "cannot read the configuration: \(error.localizedDescription)")
-        }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { throw Problem(file: path, line: nil, message: "the configuration is empty") }
-            root = node
-        } catch let problem as Problem {
-            throw problem
-        } catch {
-            throw Problem(file: path, line: nil, message: "malformed YAML: \(error)")
-        }
-        try checkKeys(root, section: "", file: path)
-        let configuration: TrainingConfiguration
-        do {
-            configuration = try YAMLDecoder().decode(TrainingConfiguration.self, from: text)
-        } catch let error as DecodingError {
-            throw describe(error, root: root, file: path)
-        }
-        do {
-            try configuration.validate()
-        } catch {
-            throw Problem(file: path, line: nil, message: "\(error)")
-        }
-        return configuration
-    }
-
-    /// Refuses keys a section does not know, with their line and the closest known key.
-    static func checkKeys(_ node: Node, section: String, file: String) throws {
-        guard let mapping = node.mapping, let known = TrainingConfiguration.sectionKeys[section] else { return }
-        for (key, value) in mapping {
-            let name = key.scalar?.string ?? "?"
-            guard known.contains(name) else {
-                let place = section.isEmpty ? "at the top level" : "in '\(section)'"
-                throw Problem(file: file, line: key.mark?.line,
-                              message: "unknown key '\(name)' \(place)\(Suggestions.hint(for: name, among: known.sorted()))")
-            }
-            if section.isEmpty { try checkKeys(value, section: name, file: file) }
-        }
-    }
-
-    /// A decoding error as a problem at the line of the offending key.
-    static func describe(_ error: DecodingError, root: Node, file: String) -> Problem {
-        func located(_ path: [CodingKey], _ message: String) -> Problem {
-            var node = root, line = root.mark?.line
-            for key in path {
-                if let index = key.intValue, let sequence = node.sequence, index < sequence.count {
-                    node = sequence[index]
-                } else if let value = node.mapping?[Node(key.stringValue)] {
-                    node = value
-                } else { break }
-                line = node.mark?.line ?? line
-            }
-            let name = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return Problem(file: file, line: line, message: name.isEmpty ? message : "'\(name)': \(message)")
-        }
-        switch error {
-        case let .keyNotFound(key, context):
-            return located(context.codingPath, "missing key '\(key.stringValue)'")
-        case let .typeMismatch(type, context):
-            return located(context.codingPath, "expected \(type): \(context.debugDescription)")
-        case let .valueNotFound(type, context):
-            return located(context.codingPath, "expected a value of type \(type)")
-        case let .dataCorrupted(context):
-            return located(context.codingPath, context.debugDescription)
-        @unknown default:
-            return Problem(file: file, line: nil, message: "\(error)")
-        }
     }
 }

@@ -10,20 +10,32 @@ struct ValidateCommand: ParsableCommand {
         discussion: """
         Every problem is listed with its file, line, stage and parameter: malformed YAML, unknown stage kinds or \
         parameters (with suggestions), wrong value types, missing inputs, incompatible shapes, cycles between \
-        stages. Exit status 1 when there is any problem.
+        stages. A training configuration (as `emflow train` reads) is checked as such. Exit status 1 when there \
+        is any problem.
         """
     )
 
     @OptionGroup var definition: PipelineArguments
 
     func run() throws {
+        if TrainingConfigurationReader.isTrainingConfiguration(file: definition.pipeline) {
+            do {
+                let configuration = try TrainingConfigurationReader.load(definition.pipeline)
+                print("\(definition.pipeline): valid training configuration (\(configuration.steps) steps into \(configuration.output))")
+                return
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
         let pipeline = try definition.load()
         print("\(pipeline.file): valid pipeline '\(pipeline.name)', \(pipeline.stages.count) stages")
         for variable in pipeline.variables {
             print("  var \(variable.name) = \(variable.value)\(variable.overridden ? "  (--set)" : "")")
         }
         for stage in pipeline.stages {
-            let inputs = stage.inputs.sorted { $0.key < $1.key }.map { "\($0.key) <- \($0.value)" }.joined(separator: ", ")
+            let inputs = (stage.inputs.sorted { $0.key < $1.key }.map { "\($0.key) <- \($0.value)" }
+                + stage.references.sorted { $0.key < $1.key }.map { "\($0.key) after \($0.value)" }).joined(separator: ", ")
             let output = stage.output.map { "\($0.shape) \($0.dataType)" } ?? "-"
             print("  \(stage.name) (\(stage.kind))\(inputs.isEmpty ? "" : ": " + inputs) -> \(output)")
         }

@@ -55,6 +55,17 @@ struct TrainCommandTests {
             .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
     }
 
+    @Test("emflow validate checks a training configuration, problems at their lines")
+    func validateTrainingConfiguration() throws {
+        let output = try TestEnvironment.temporaryDirectory("train-validate")
+        let good = try runEmflow(["validate", try write(config(output))])
+        #expect(good.status == 0 && good.stdout.contains("valid training configuration"), "\(good.stdout)\(good.stderr)")
+        let bad = try runEmflow(["validate", try write(config(output).replacingOccurrences(of: "batchSize: 2", with: "batchSise: 2"), name: "bad.yaml")])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml:9:") && bad.stderr.contains("unknown key 'batchSise'"), "\(bad.stderr)")
+        let shipped = try runEmflow(["validate", TestEnvironment.repositoryRoot.appendingPathComponent("pipelines/train-vnc-synapse.yaml").path])
+        #expect(shipped.status == 0, "\(shipped.stderr)")
+    }
+
     @Test func trainsLogsValidatesAndResumes() throws {
         let output = try TestEnvironment.temporaryDirectory("train-out")
         let path = try write(config(output))

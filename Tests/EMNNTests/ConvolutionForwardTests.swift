@@ -44,11 +44,13 @@ struct ConvolutionForwardTests {
     @Test("transposed convolution matches the naive loop")
     func transposedMatchesReference() throws {
         let context = try ComputeContext()
-        for (ci, co, factor) in [(16, 8, Coordinate(2, 2, 2)), (5, 3, Coordinate(1, 2, 2)), (32, 16, Coordinate(1, 2, 2))] {
+        // The last case is large enough for the sgemm path to split each sample into several tiles.
+        for (ci, co, factor, spatial) in [(16, 8, Coordinate(2, 2, 2), Coordinate(3, 4, 5)), (5, 3, Coordinate(1, 2, 2), Coordinate(3, 4, 5)),
+                                          (32, 16, Coordinate(1, 2, 2), Coordinate(3, 4, 5)), (8, 16, Coordinate(2, 2, 2), Coordinate(4, 64, 80))] {
             let up = try TransposedConvolution(name: "u", inputChannels: ci, outputChannels: co, kernel: factor, stride: factor,
                                                context: context, seed: 5)
             up.bias.value = randomValues(co, seed: 9)
-            let shape = TensorShape(batch: 2, channels: ci, spatial: Coordinate(3, 4, 5))
+            let shape = TensorShape(batch: 2, channels: ci, spatial: spatial)
             let values = randomValues(shape.elementCount, seed: 2)
             let output = try up.forward(Tensor(shape: shape, values: values), training: false)
             let expected = Reference.transposedConvolution(values, shape, weight: up.weight.value, bias: up.bias.value,

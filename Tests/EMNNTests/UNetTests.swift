@@ -24,7 +24,10 @@ struct UNetTests {
         switch padding {
         case .same:
             #expect(try c.outputSize(for: Coordinate(5, 12, 16)) == Coordinate(5, 12, 16))
-            #expect(c.halo == Coordinate(2, 8, 8))   // (rf - 1) / 2, a multiple of the alignment
+            // y, x: a voxel at an even position depends on inputs 8 before and 9 after it, one at
+            // an odd position on 9 before and 8 after: the halo is 9 rounded up to the alignment,
+            // one more than half the receptive field. z has no pooling: (rf - 1) / 2.
+            #expect(c.halo == Coordinate(2, 10, 10))
         case .valid:
             // z: 9 -> 9 -> pool 1 -> 5 -> up -> 5 -> 5; y: 24 -> 20 -> 10 -> 6 -> 12 -> 8.
             #expect(try c.outputSize(for: Coordinate(9, 24, 24)) == Coordinate(5, 8, 8))

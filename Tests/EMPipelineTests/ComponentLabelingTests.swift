@@ -1,3 +1,4 @@
+import EMEvaluation
 @testable import EMPipeline
 import EMVolume
 import Testing
@@ -7,14 +8,14 @@ struct ComponentLabelingTests {
     @Test("one block labels like a whole-volume breadth-first search", arguments: [6, 18, 26])
     func singleBlock(connectivity: Int) {
         let mask = randomMask(Coordinate(9, 13, 11), density: 0.35, seed: UInt64(connectivity))
-        let labelled = BlockLabels(mask: mask, connectivity: Connectivity(rawValue: connectivity)!, regionShape: mask.shape)
+        let labelled = LabelledComponents(mask, connectivity: Connectivity(neighbourCount: connectivity)!)
         let reference = referenceComponents(mask, connectivity: connectivity)
         #expect(labelled.labels.storage.map(UInt64.init) == reference.storage)
         #expect(labelled.count == Int(reference.storage.max() ?? 0))
         // The first voxel of each label, by a direct scan.
         var first: [UInt64: UInt64] = [:]
         for (index, label) in reference.storage.enumerated() where label != 0 && first[label] == nil { first[label] = UInt64(index) }
-        #expect(labelled.firstIndex == (1...labelled.count).map { first[UInt64($0)]! })
+        #expect(labelled.firstIndices(regionShape: mask.shape) == (1...labelled.count).map { first[UInt64($0)]! })
     }
 
     @Test("blocks merged across faces equal the whole-volume labels, dividing or not",
@@ -22,15 +23,15 @@ struct ComponentLabelingTests {
     func mergedBlocks(connectivity: Int, blockShape: Coordinate) throws {
         let shape = Coordinate(12, 17, 15)
         let mask = randomMask(shape, density: 0.3, seed: 7 + UInt64(connectivity))
-        let kind = Connectivity(rawValue: connectivity)!
+        let kind = Connectivity(neighbourCount: connectivity)!
         let grid = try BlockGrid(region: Box(shape: shape), blockShape: blockShape)
         var local = Volume<UInt32>(shape: shape)
         var counts: [Int] = [], first: [[UInt64]] = []
         for block in grid.blocks {
-            let labelled = BlockLabels(mask: mask.cropped(to: block.writeBox), connectivity: kind, regionShape: shape)
+            let labelled = LabelledComponents(mask.cropped(to: block.writeBox), connectivity: kind)
             local.paste(labelled.labels)
             counts.append(labelled.count)
-            first.append(labelled.firstIndex)
+            first.append(labelled.firstIndices(regionShape: shape))
         }
         var merge = ComponentMerge(grid: grid, connectivity: kind, counts: counts)
         for block in grid.blocks {

@@ -1,3 +1,4 @@
+import EMEvaluation
 @testable import EMPipeline
 import EMNN
 import EMStorage
@@ -233,35 +234,56 @@ struct PredictTests {
         let cut = (sorted.count / 2..<sorted.count - 1).first { sorted[$0 + 1] - sorted[$0] > 2e-5 }!
         let threshold = Double(sorted[cut] + sorted[cut + 1]) / 2
         let output = directory.path + "/syn.zarr"
+        // The truth is the thresholded whole-volume prediction, so the evaluation must be perfect.
+        let truth = directory.path + "/truth.zarr/synapses"
+        try writeVolume(thresholded(reference, above: Float(threshold)), to: truth, chunks: Coordinate(8, 16, 16))
         let synapses = try PipelineLoader.load(file: pipelines.appendingPathComponent("synapses.yaml").path,
                                                overrides: [.init(name: "input", value: image), .init(name: "model", value: model.path),
+                                                           .init(name: "truth", value: truth),
                                                            .init(name: "output", value: output), .init(name: "block_shape", value: "5,18,17"),
+                                                           .init(name: "detections", value: directory.path + "/syn.csv"),
+                                                           .init(name: "report", value: directory.path + "/report"),
+                                                           .init(name: "minimum_size", value: "1"),
                                                            .init(name: "threshold", value: "\(threshold)")])
+        #expect(Array(synapses.stages.suffix(2).map(\.kind)) == ["detect", "evaluate"])
         let summary = try PipelineRunner(pipeline: synapses, options: RunOptions(version: "test")).run()
         #expect(summary.succeeded, "\(summary)")
         #expect(Self.maxDifference(try readVolume(output + "/probabilities", as: Float.self), reference) < 1e-5)
         let expected = referenceComponents(thresholded(reference, above: Float(threshold)), connectivity: 26)
         #expect(try readVolume(output + "/labels", as: UInt64.self) == expected)
         #expect(expected.storage.max()! > 1, "the test prediction should hold several objects")
+        let rows = try String(contentsOfFile: directory.path + "/syn.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == Int(expected.storage.max()!) + 1)
+        let evaluation = try #require(try ReportWriter.read(from: URL(fileURLWithPath: directory.path + "/report/report.json")).runs.first?.volumes.first)
+        #expect(evaluation.voxel.f1 == 1 && evaluation.objects?.f1 == 1)
     }
 
-    @Test("the stitching context covers the uneven reach of a pooled receptive field, where half of it falls short")
-    func stitchingContext() throws {
+    @Test("the halo covers the uneven reach of a pooled receptive field, where half of it falls short")
+    func haloCoversUnevenReach() throws {
         let directory = try TestEnvironment.temporaryDirectory("predict-context")
         let (_, network) = try Self.saveModel(in: directory)
         let configuration = network.configuration
         // y, x: receptive field 10; an output voxel at an even position reaches 5 voxels back.
         #expect(configuration.receptiveField == Coordinate(3, 10, 10))
-        #expect(configuration.stitchingContext == Coordinate(1, 6, 6))
+        #expect(configuration.halo == Coordinate(1, 6, 6))
         let (_, pixels) = try Self.saveImage(in: directory)
         let whole = try Self.wholeVolume(network, pixels)
         var padded = Volume<Float>(box: pixels.box.grown(by: Coordinate(2, 12, 12)))
         padded.paste(pixels)
         let region = Box(offset: Coordinate(2, 10, 10), shape: Coordinate(3, 8, 8))
+        // The probabilities of the block read with `context` around `region`, over `region`.
         func predicted(context: Coordinate) throws -> Volume<Float> {
-            try network.predict(padded.cropped(to: region.grown(by: context)))[0].cropped(to: region)
+            let block = padded.cropped(to: region.grown(by: context))
+            var logits = try network.forward(Tensor(volume: block), training: false).volume()
+            logits.box = block.box
+            return logits.cropped(to: region).map { 1 / (1 + exp(-$0)) }
         }
-        #expect(Self.maxDifference(try predicted(context: configuration.stitchingContext), whole.cropped(to: region)) < 1e-5)
-        #expect(Self.maxDifference(try predicted(context: configuration.halo), whole.cropped(to: region)) > 1e-4)
+        #expect(Self.maxDifference(try predicted(context: configuration.halo), whole.cropped(to: region)) < 1e-5)
+        // Half the receptive field, rounded up to the pooling grid, is one voxel short here.
+        let alignment = configuration.blockAlignment
+        let halfField = Coordinate.ceilDivide(Coordinate.floorDivide(configuration.receptiveField - Coordinate(repeating: 1),
+                                                                     Coordinate(repeating: 2)), alignment) * alignment
+        #expect(halfField == Coordinate(1, 4, 4))
+        #expect(Self.maxDifference(try predicted(context: halfField), whole.cropped(to: region)) > 1e-4)
     }
 }

@@ -101,9 +101,9 @@ public struct BatchRunner {
         return outcomes
     }
 
-    /// The stores a pipeline writes.
+    /// The stores, files and directories a pipeline writes.
     static func outputs(of pipeline: Pipeline) -> [String] {
-        pipeline.stages.filter { StageKinds.named($0.kind)?.schema.isSink == true }.compactMap { $0.store("output")?.description }
+        pipeline.stages.flatMap { stage in StageKinds.named(stage.kind)?.outputs(of: stage) ?? [] }
     }
 
     /// A table: volume, status, blocks done, skipped and failed, and why a volume failed.

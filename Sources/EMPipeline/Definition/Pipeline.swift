@@ -45,10 +45,16 @@ public struct PipelineStage: Sendable {
     public var location: SourceLocation
     /// The upstream stage of each input parameter.
     public var inputs: [String: String]
+    /// The stage named by each reference parameter (`ParameterType.isReference`): stages
+    /// whose finished result this stage uses.
+    public var references: [String: String] = [:]
     /// True for a `read` stage made for an input given as a store address.
     public var isImplicit: Bool
     /// The stage's output, known once validation has described it.
     public var output: VolumeDescriptor?
+
+    /// The stages this one waits for: its inputs and its references.
+    public var dependencies: [String: String] { inputs.merging(references) { input, _ in input } }
 
     /// Where parameter `name` is written (the stage itself when it took its default).
     public func location(of name: String) -> SourceLocation { locations[name] ?? location }

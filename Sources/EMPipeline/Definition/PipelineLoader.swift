@@ -229,8 +229,13 @@ struct DefinitionReader {
                 continue
             }
             let problemsBefore = diagnostics.diagnostics.count
-            let (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
+            let (values, locations): ([String: ParameterValue], [String: SourceLocation])
+            if let configured = kind as? ConfiguredStageKind {
+                (values, locations) = configuration(configured, stageEntry, entries: keys, stage: name)
+            } else {
+                (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
                                                  keyPrefix: "", stageNames: names.subtracting([name]), ignoring: ["kind"])
+            }
             if diagnostics.diagnostics.count > problemsBefore { unchecked.insert(name) }
             var stage = PipelineStage(name: name, kind: kindName, values: values, locations: locations, location: stageEntry.location,
                                       inputs: [:], isImplicit: false, output: nil)
@@ -251,9 +256,63 @@ struct DefinitionReader {
                     break
                 }
             }
+            for parameter in kind.schema.parameters where parameter.type.isReference {
+                if case let .stage(referenced)? = values[parameter.name] { stage.references[parameter.name] = referenced }
+            }
             stages.append(stage)
         }
         return stages
+    }
+
+    /// The values of a stage kind that reads its own configuration from the stage's mapping
+    /// (variables substituted, `kind:` left out), its problems reported at their lines.
+    private mutating func configuration(_ kind: ConfiguredStageKind, _ stageEntry: YAMLEntry, entries: [YAMLEntry], stage: String)
+        -> ([String: ParameterValue], [String: SourceLocation]) {
+        var pairs: [(Node, Node)] = []
+        var failed = false
+        for (key, value) in stageEntry.value.mapping ?? [:] where key.scalar?.string != "kind" {
+            guard let value = substituted(value, stage: stage, key: key.scalar?.string ?? "?") else { failed = true; continue }
+            pairs.append((key, value))
+        }
+        guard !failed else { return ([:], [:]) }
+        let mapping = Node.mapping(Node.Mapping(pairs, .implicit, .block, stageEntry.value.mark))
+        do {
+            let values = try kind.readConfiguration(mapping, file: file)
+            return (values, Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value.location(in: file)) }))
+        } catch let problem as TrainingConfigurationReader.Problem {
+            diagnostics.error(problem.message, at: problem.line.map { SourceLocation(file: file, line: $0) } ?? stageEntry.location,
+                              stage: stage, key: problem.key.isEmpty ? nil : problem.key)
+        } catch {
+            diagnostics.error("\(error)", at: stageEntry.location, stage: stage)
+        }
+        return ([:], [:])
+    }
+
+    /// `node` with `${variable}` substituted in every scalar (marks kept), nil after a problem.
+    private mutating func substituted(_ node: Node, stage: String, key: String) -> Node? {
+        switch node {
+        case var .scalar(scalar):
+            guard let variables else { return node }
+            guard let text = variables.substitute(scalar.string, at: node.location(in: file), stage: stage, key: key, diagnostics: &diagnostics) else {
+                return nil
+            }
+            scalar.string = text
+            return .scalar(scalar)
+        case let .mapping(mapping):
+            var pairs: [(Node, Node)] = []
+            for (k, v) in mapping {
+                guard let value = substituted(v, stage: stage, key: key + "." + (k.scalar?.string ?? "?")) else { return nil }
+                pairs.append((k, value))
+            }
+            return .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark))
+        case let .sequence(sequence):
+            var items: [Node] = []
+            for item in sequence {
+                guard let value = substituted(item, stage: stage, key: key) else { return nil }
+                items.append(value)
+            }
+            return .sequence(Node.Sequence(items, sequence.tag, sequence.style, sequence.mark))
+        }
     }
 
     /// The stages with every stage after its inputs; stages in a cycle are reported and left out.
@@ -272,19 +331,19 @@ struct DefinitionReader {
                 inCycle.formUnion(cycle)
                 // Report on the input parameter that closes the cycle.
                 let closing = byName[path.last!]!
-                let parameter = closing.inputs.first { $0.value == name }!.key
+                let parameter = closing.dependencies.first { $0.value == name }!.key
                 diagnostics.error("the stages form a cycle: " + cycle.joined(separator: " -> "),
                                   at: closing.location(of: parameter), stage: closing.name, key: parameter)
                 return
             case nil:
                 marks[name] = .visiting
-                for (_, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { visit(upstream, path: path + [name]) }
+                for (_, upstream) in stage.dependencies.sorted(by: { $0.key < $1.key }) { visit(upstream, path: path + [name]) }
                 marks[name] = .done
                 ordered.append(stage)
             }
         }
         for stage in stages { visit(stage.name, path: []) }
-        return ordered.filter { !inCycle.contains($0.name) && $0.inputs.values.allSatisfy { !inCycle.contains($0) } }
+        return ordered.filter { !inCycle.contains($0.name) && $0.dependencies.values.allSatisfy { !inCycle.contains($0) } }
     }
 
     /// Describes each stage in order (its inputs described first) and returns the described ones.
@@ -306,9 +365,12 @@ struct DefinitionReader {
             }
             // A stage whose inputs failed is not checked further: its problems come from upstream.
             guard inputs.count == stage.inputs.count else { continue }
+            let references = stage.references.compactMapValues { described[$0] }
+            guard references.count == stage.references.count else { continue }
             let consumer = stage.isImplicit ? stages.first { $0.inputs.values.contains(stage.name) } : nil
             let reportedAs = consumer.flatMap { c in c.inputs.first { $0.value == stage.name }.map { (stage: c.name, parameter: $0.key) } }
-            var check = StageCheck(stage: stage, inputs: inputs, execution: execution, diagnostics: diagnostics, reportedAs: reportedAs)
+            var check = StageCheck(stage: stage, inputs: inputs, references: references, execution: execution, diagnostics: diagnostics,
+                                   reportedAs: reportedAs)
             let output = kind.describe(&check)
             diagnostics = check.diagnostics
             guard let output else { continue }

@@ -4,7 +4,7 @@ import EMStores
 import EMVolume
 import Foundation
 
-/// How a run reports and identifies itself.
+/// How a run reports and identifies itself, and which blocks it takes.
 public struct RunOptions {
     /// The emflow version recorded in provenance files.
     public var version: String
@@ -12,13 +12,27 @@ public struct RunOptions {
     public var events: EventLog
     /// Where progress bars go.
     public var progress: ProgressReporter.Sink
+    /// When set, the run takes only this shard's blocks (one task of a cluster array); parts of
+    /// the pipeline with a stage that prepares across blocks are left to an unsharded run.
+    public var shard: BlockShard?
 
     /// Creates options.
-    public init(version: String, events: EventLog = .disabled, progress: ProgressReporter.Sink = .silent) {
+    public init(version: String, events: EventLog = .disabled, progress: ProgressReporter.Sink = .silent, shard: BlockShard? = nil) {
         self.version = version
         self.events = events
         self.progress = progress
+        self.shard = shard
     }
+}
+
+/// The blocks done of one output of a pipeline, as its done markers show them.
+public struct OutputProgress: Sendable {
+    /// The stage that writes the output.
+    public var stage: String
+    /// The number of blocks in its layout.
+    public var blocks: Int
+    /// Ids of the blocks marked done under the current configuration.
+    public var done: Set<Int>
 }
 
 /// Runs a validated pipeline: prepares stages that need whole-volume passes, then streams the
@@ -40,31 +54,144 @@ public final class PipelineRunner {
     /// - Throws: when a stage cannot be set up (an input vanished, an output cannot be created).
     public func run() throws -> RunSummary {
         let events = options.events
-        events.emit("run_start", ["pipeline": pipeline.name, "file": pipeline.file, "emflow_version": options.version,
-                                  "stages": pipeline.stages.map(\.name)])
-        let graph = try buildGraph()
-        let fingerprints = stageFingerprints(graph)
+        var start: [String: Any] = ["pipeline": pipeline.name, "file": pipeline.file, "emflow_version": options.version,
+                                    "stages": pipeline.stages.map(\.name)]
+        if let shard = options.shard { start["shard"] = shard.description }
+        events.emit("run_start", start)
         let state = RunState(execution: pipeline.execution, events: events, progress: options.progress)
-        let sinks = graph.nodes.filter { $0.implementation is BlockSink }
-        let workRoot = pipeline.execution.workDirectory
-            ?? Stores.sidecarPath(for: (sinks[0].implementation as! BlockSink).outputAddress, name: "work")
-
-        var handled = Set<String>()
-        for sink in sinks where !handled.contains(sink.name) {
-            let component = graph.connectedComponent(of: sink.name)
-            handled.formUnion(component)
-            try runComponent(component, graph: graph, fingerprints: fingerprints, workRoot: workRoot, state: state)
-        }
-        let summary = RunSummary(passes: state.passes)
+        let summary = try runPhases(state: state)
         events.emit("run_end", ["succeeded": summary.succeeded, "summary": summary.jsonObject])
         return summary
     }
 
+    /// Runs the steps before the blocks, the blockwise stages, then the steps after them; a
+    /// phase does not start when an earlier one failed. A sharded run does only its blocks: the
+    /// steps belong to the unsharded runs around it (`Pipeline.shardingProblems` refuses steps
+    /// before the blocks; the finalizing run does those after them).
+    private func runPhases(state: RunState) throws -> RunSummary {
+        var fingerprints: [String: String] = [:]
+        for stage in stages(.beforeBlocks) where options.shard == nil {
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        func succeeded() -> Bool { RunSummary(passes: state.passes).succeeded }
+        func notAttempted(_ stage: PipelineStage, pass: String) {
+            let recorder = state.beginPass(stage: stage.name, pass: pass, total: 0, skipped: 0)
+            recorder.failStep("not attempted: an earlier stage failed")
+            state.endPass(recorder)
+        }
+        if !succeeded() {
+            for stage in stages(.blocks) where StageKinds.named(stage.kind)?.schema.isSink == true { notAttempted(stage, pass: "write") }
+        } else if let plan = try makePlan(known: fingerprints) {
+            for part in plan.parts { try runPart(part, plan: plan, state: state) }
+            fingerprints.merge(plan.fingerprints) { $1 }
+        }
+        for stage in stages(.afterBlocks) where options.shard == nil {
+            guard succeeded() else {
+                notAttempted(stage, pass: stage.kind)
+                continue
+            }
+            fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
+            try runStep(stage, fingerprint: fingerprints[stage.name]!, state: state)
+        }
+        return RunSummary(passes: state.passes)
+    }
+
+    /// The pipeline's stages of `phase`, in definition order.
+    private func stages(_ phase: StagePhase) -> [PipelineStage] {
+        pipeline.stages.filter { StageKinds.named($0.kind)?.phase == phase }
+    }
+
+    /// The fingerprints of the steps before the blocks, as a run would compute them.
+    private func stepFingerprints() -> [String: String] {
+        var fingerprints: [String: String] = [:]
+        for stage in stages(.beforeBlocks) { fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints) }
+        return fingerprints
+    }
+
+    /// Creates every output (or reopens the one an interrupted run of the same configuration
+    /// left) with its done markers, and processes no block: what a cluster submission does once
+    /// before many sharded runs write into the outputs at the same time.
+    ///
+    /// - Throws: when an output cannot be created.
+    public func setUp() throws {
+        guard let plan = try makePlan(known: stepFingerprints()) else { return }
+        let state = RunState(execution: pipeline.execution, events: options.events, progress: .silent)
+        for part in plan.parts {
+            try closeAll(try openSinks(part.nodes, part: part, plan: plan, scope: 0..<part.grid.count, state: state), graph: plan.graph, failed: true)
+        }
+    }
+
+    /// The blocks done of every output under the current configuration (nothing is written).
+    ///
+    /// - Throws: when a stage cannot be built (a model cannot be read).
+    public func progress() throws -> [OutputProgress] {
+        guard let plan = try makePlan(known: stepFingerprints()) else { return [] }
+        var result: [OutputProgress] = []
+        for part in plan.parts {
+            for node in part.nodes {
+                guard let sink = node.implementation as? BlockSink else { continue }
+                let root = sink.sidecarPath("done")
+                let done = DoneMarkers.existing(root: root, stage: node.name, fingerprint: plan.fingerprint(of: node, in: part))?.finished()
+                result.append(OutputProgress(stage: node.name, blocks: part.grid.count, done: (done ?? []).intersection(0..<part.grid.count)))
+            }
+        }
+        return result
+    }
+
+    // MARK: Plan
+
+    /// The stages, their fingerprints and the parts of the pipeline with their block layouts.
+    private struct Plan {
+        let graph: StageGraph
+        let fingerprints: [String: String]
+        let workRoot: String
+        let parts: [Part]
+
+        /// The fingerprint of `node`'s configuration in `part`'s block layout.
+        func fingerprint(of node: StageGraph.Node, in part: Part) -> String {
+            Fingerprint.of(fingerprints[node.name]! + "|" + part.layout)
+        }
+    }
+
+    /// A connected part of the pipeline: its stages and their common block layout.
+    private struct Part {
+        let nodes: [StageGraph.Node]
+        let grid: BlockGrid
+        var layout: String { "layout|\(grid.region)|\(grid.blockShape)|\(grid.fit.rawValue)" }
+    }
+
+    /// The plan of the blockwise stages (nil when there are none), their fingerprints built on
+    /// those of the steps before them (`known`).
+    private func makePlan(known: [String: String]) throws -> Plan? {
+        let blockStages = stages(.blocks)
+        guard !blockStages.isEmpty else { return nil }
+        let graph = try buildGraph(blockStages)
+        var fingerprints = known
+        for node in graph.nodes {
+            fingerprints[node.name] = fingerprint(of: node.stage, contentHash: node.implementation.contentHash, known: fingerprints)
+        }
+        let sinks = graph.nodes.filter { $0.implementation is BlockSink }
+        guard let first = sinks.first?.implementation as? BlockSink else { return nil }
+        let workRoot = pipeline.execution.workDirectory ?? first.sidecarPath("work")
+        var parts: [Part] = []
+        var handled = Set<String>()
+        for sink in sinks where !handled.contains(sink.name) {
+            let component = graph.connectedComponent(of: sink.name)
+            handled.formUnion(component)
+            let nodes = graph.nodes.filter { component.contains($0.name) }
+            guard let shape = nodes.compactMap(\.stage.output).first?.shape else { continue }
+            let execution = pipeline.execution
+            parts.append(Part(nodes: nodes, grid: try BlockGrid(region: Box(shape: shape), blockShape: execution.blockShape, fit: execution.edgeFit)))
+        }
+        return Plan(graph: graph, fingerprints: fingerprints, workRoot: workRoot, parts: parts)
+    }
+
     // MARK: Set-up
 
-    private func buildGraph() throws -> StageGraph {
+    private func buildGraph(_ stages: [PipelineStage]) throws -> StageGraph {
         var nodes: [StageGraph.Node] = []
-        for stage in pipeline.stages {
+        for stage in stages {
             guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
             var inputs: [String: VolumeDescriptor] = [:]
             for (parameter, upstream) in stage.inputs { inputs[parameter] = pipeline.stage(upstream)?.output }
@@ -74,22 +201,54 @@ public final class PipelineRunner {
         return StageGraph(nodes: nodes)
     }
 
-    /// A fingerprint per stage of everything its output depends on: kind, parameters, the
-    /// fingerprints of its inputs, its model's hash and its output's shape and type.
-    private func stageFingerprints(_ graph: StageGraph) -> [String: String] {
-        var result: [String: String] = [:]
-        for node in graph.nodes {
-            let stage = node.stage
-            var text = "emflow-stage-1|kind=\(stage.kind)"
-            for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.inputs[key] == nil {
-                text += "|\(key)=\(value)"
-            }
-            for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(result[upstream]!)" }
-            if let hash = node.implementation.contentHash { text += "|content=\(hash)" }
-            if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
-            result[stage.name] = Fingerprint.of(text)
+    /// A fingerprint of everything a stage's output depends on: kind, parameters, the
+    /// fingerprints of its inputs and references (`known`), its model's hash and its output's
+    /// shape and type.
+    private func fingerprint(of stage: PipelineStage, contentHash: String?, known: [String: String]) -> String {
+        var text = "emflow-stage-1|kind=\(stage.kind)"
+        for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.dependencies[key] == nil {
+            text += "|\(key)=\(value)"
         }
-        return result
+        for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(known[upstream]!)" }
+        for (key, referenced) in stage.references.sorted(by: { $0.key < $1.key }) { text += "|\(key)@\(known[referenced] ?? referenced)" }
+        if let contentHash { text += "|content=\(contentHash)" }
+        if let output = stage.output { text += "|output=\(output.shape) \(output.dataType) \(output.voxelSize) \(output.origin)" }
+        return Fingerprint.of(text)
+    }
+
+    // MARK: Steps (whole-volume stages before and after the blocks)
+
+    private struct StepMarker: Codable {
+        var fingerprint: String
+        var complete: Bool
+    }
+
+    /// Runs a step unless its marker shows the same configuration finished; records it as a
+    /// one-block pass named after its kind.
+    private func runStep(_ stage: PipelineStage, fingerprint: String, state: RunState) throws {
+        guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
+        let made = try kind.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: [:]))
+        guard let step = made as? StageStep else { preconditionFailure("stage kind '\(stage.kind)' runs outside the blocks but is no StageStep") }
+        let markerPath = step.outputDirectory + "/.emflow-step-" + stage.name + ".json"
+        let marker = FileManager.default.contents(atPath: markerPath).flatMap { try? JSONDecoder().decode(StepMarker.self, from: $0) }
+        let sameConfiguration = step.reusesFinishedResult && marker?.fingerprint == fingerprint
+        if sameConfiguration && marker?.complete == true {
+            state.endPass(state.beginPass(stage: stage.name, pass: stage.kind, total: 0, skipped: 1))
+            return
+        }
+        let recorder = state.beginPass(stage: stage.name, pass: stage.kind, total: 1, skipped: 0)
+        let provenance = step.outputDirectory + "/.emflow-" + Provenance.name
+        do {
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: false)), to: markerPath)
+            try step.run(resume: sameConfiguration)
+            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: true)), to: markerPath)
+            try Provenance.write(pipeline: pipeline, stage: stage.name, fingerprint: fingerprint, contentHashes: [:],
+                                 version: options.version, complete: true, to: provenance)
+            recorder.addDone(1)
+        } catch {
+            recorder.failStep("\(error)")
+        }
+        state.endPass(recorder)
     }
 
     // MARK: One connected part of the pipeline
@@ -103,20 +262,15 @@ public final class PipelineRunner {
         var name: String { node.name }
     }
 
-    private func runComponent(_ component: Set<String>, graph: StageGraph, fingerprints: [String: String],
-                              workRoot: String, state: RunState) throws {
-        let nodes = graph.nodes.filter { component.contains($0.name) }
-        guard let shape = nodes.compactMap(\.stage.output).first?.shape else { return }
-        let execution = pipeline.execution
-        let grid = try BlockGrid(region: Box(shape: shape), blockShape: execution.blockShape, fit: execution.edgeFit)
-        let layout = "layout|\(grid.region)|\(grid.blockShape)|\(grid.fit.rawValue)"
-
-        // Open every output: resume where markers of the same configuration exist.
+    /// Opens the outputs among `nodes`: resumes where markers of the same configuration exist.
+    /// Each output's `finished` holds its blocks done among `scope` (a shard counts and skips
+    /// only its own).
+    private func openSinks(_ nodes: [StageGraph.Node], part: Part, plan: Plan, scope: Range<Int>, state: RunState) throws -> [SinkRun] {
         var sinks: [SinkRun] = []
         for node in nodes {
             guard let sink = node.implementation as? BlockSink else { continue }
-            let fingerprint = Fingerprint.of(fingerprints[node.name]! + "|" + layout)
-            let root = Stores.sidecarPath(for: sink.outputAddress, name: "done")
+            let fingerprint = plan.fingerprint(of: node, in: part)
+            let root = sink.sidecarPath("done")
             var resumed: DoneMarkers?
             if let existing = DoneMarkers.existing(root: root, stage: node.name, fingerprint: fingerprint) {
                 do {
@@ -133,27 +287,81 @@ public final class PipelineRunner {
                 try sink.open(resume: false)
                 markers = try DoneMarkers.start(root: root, stage: node.name, fingerprint: fingerprint)
             }
-            try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: graph, complete: false)
+            try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: plan.graph, complete: false)
             sinks.append(SinkRun(node: node, sink: sink, markers: markers, fingerprint: fingerprint,
-                                 finished: markers.finished().intersection(0..<grid.count)))
+                                 finished: markers.finished().filter { scope.contains($0) }))
         }
-        let pending = grid.blocks.filter { block in sinks.contains { !$0.finished.contains(block.id) } }
+        return sinks
+    }
+
+    private func runPart(_ part: Part, plan: Plan, state: RunState) throws {
+        guard let shard = options.shard else {
+            try writeOutputs(part.nodes, part: part, plan: plan, state: state)
+            return
+        }
+        // A shard leaves the outputs that depend on a merge across blocks to the finalizing
+        // run. It writes its blocks of the others first, then does its part of each merge's
+        // per-block work, so that a failure there does not hold its outputs back.
+        let graph = plan.graph
+        let merging = Set(part.nodes.filter { $0.implementation.preparesAcrossBlocks }.map(\.name))
+        let deferred = part.nodes.filter { $0.implementation is BlockSink && !graph.upstream(of: [$0.name]).isDisjoint(with: merging) }
+        let written = part.nodes.filter { node in !deferred.contains { $0.name == node.name } }
+        var prepared = try writeOutputs(written, part: part, plan: plan, state: state)
+        guard !deferred.isEmpty else { return }
+        state.events.emit("deferred", ["stages": deferred.map(\.name), "shard": shard.description,
+                                       "reason": "they depend on a merge across blocks: left to the finalizing run"])
+        let needed = graph.upstream(of: merging)
+        for node in part.nodes where needed.contains(node.name) && !prepared.contains(node.name) {
+            do {
+                try prepare(node, part: part, plan: plan, state: state)
+                prepared.insert(node.name)
+            } catch {
+                // Failed blocks of a streamed pass are in the summary already; anything else
+                // fails the shard's blocks of the stage.
+                guard !state.passes.contains(where: { $0.stage == node.name && $0.failed > 0 }) else { return }
+                let recorder = state.beginPass(stage: node.name, pass: "prepare", total: 0, skipped: 0)
+                for block in part.grid.blocks where shard.blocks(of: part.grid.count).contains(block.id) {
+                    recorder.fail(block, "not prepared: \(error)", attempts: 1, seconds: 0)
+                }
+                state.endPass(recorder)
+                return
+            }
+        }
+    }
+
+    /// Runs `node`'s whole-volume preparation (its shard's part of it in a sharded run).
+    private func prepare(_ node: StageGraph.Node, part: Part, plan: Plan, state: RunState) throws {
+        let fingerprint = plan.fingerprint(of: node, in: part)
+        DoneMarkers.removeOthers(in: plan.workRoot, stage: node.name, keeping: fingerprint)
+        let context = PreparationContext(stage: node.stage, fingerprint: fingerprint, grid: part.grid,
+                                         directory: plan.workRoot + "/" + node.name + "-" + fingerprint,
+                                         shard: options.shard, runner: state, graph: plan.graph)
+        try node.implementation.prepare(context)
+    }
+
+    /// Writes the blocks (of the run's shard) that the outputs among `nodes` still need, after
+    /// preparing the stages among `nodes` they read from; returns the names of the stages prepared.
+    @discardableResult
+    private func writeOutputs(_ nodes: [StageGraph.Node], part: Part, plan: Plan, state: RunState) throws -> Set<String> {
+        let (grid, graph) = (part.grid, plan.graph)
+        let execution = pipeline.execution
+        let scope = options.shard?.blocks(of: grid.count) ?? 0..<grid.count
+        let sinks = try openSinks(nodes, part: part, plan: plan, scope: scope, state: state)
+        let pending = grid.blocks.filter { scope.contains($0.id) }.filter { block in sinks.contains { !$0.finished.contains(block.id) } }
 
         // Whole-volume preparations, inputs first, only when some block is left to do.
+        var prepared = Set<String>()
         if !pending.isEmpty {
-            for node in nodes {
-                let fingerprint = Fingerprint.of(fingerprints[node.name]! + "|" + layout)
-                let directory = workRoot + "/" + node.name + "-" + fingerprint
-                DoneMarkers.removeOthers(in: workRoot, stage: node.name, keeping: fingerprint)
-                let context = PreparationContext(stage: node.stage, fingerprint: fingerprint, grid: grid, directory: directory,
-                                                 runner: state, graph: graph)
+            let needed = graph.upstream(of: Set(sinks.map(\.name)))
+            for node in nodes where needed.contains(node.name) {
                 do {
-                    try node.implementation.prepare(context)
+                    try prepare(node, part: part, plan: plan, state: state)
+                    prepared.insert(node.name)
                 } catch {
                     let reason = "not attempted: stage '\(node.name)' could not be prepared: \(error)"
                     for run in sinks { recordBlocked(run, blocks: pending, reason: reason, state: state) }
                     try closeAll(sinks, graph: graph, failed: true)
-                    return
+                    return prepared
                 }
             }
         }
@@ -199,6 +407,7 @@ public final class PipelineRunner {
         var anyFailed = false
         for recorder in recorders { anyFailed = state.endPass(recorder) > 0 || anyFailed }
         try closeAll(sinks, graph: graph, failed: anyFailed, recorders: recorders)
+        return prepared
     }
 
     private func recordBlocked(_ run: SinkRun, blocks: [Block], reason: String, state: RunState) {
@@ -210,7 +419,8 @@ public final class PipelineRunner {
     private func closeAll(_ sinks: [SinkRun], graph: StageGraph, failed: Bool, recorders: [RunState.PassRecorder] = []) throws {
         for (index, run) in sinks.enumerated() {
             try run.sink.close()
-            let complete = index < recorders.count ? recorders[index].summary.failed == 0 : !failed
+            // A shard's run never completes an output: the unsharded finalizing run does.
+            let complete = options.shard == nil && (index < recorders.count ? recorders[index].summary.failed == 0 : !failed)
             try writeProvenance(run.node, sink: run.sink, fingerprint: run.fingerprint, graph: graph, complete: complete)
         }
     }
@@ -220,7 +430,7 @@ public final class PipelineRunner {
         for other in graph.nodes { if let hash = other.implementation.contentHash { hashes[other.name] = hash } }
         try Provenance.write(pipeline: pipeline, stage: node.name, fingerprint: fingerprint, contentHashes: hashes,
                              version: options.version, complete: complete,
-                             to: Stores.sidecarPath(for: sink.outputAddress, name: Provenance.name))
+                             to: sink.sidecarPath(Provenance.name))
     }
 }
 

@@ -14,29 +14,36 @@ public final class PreparationContext {
     public let grid: BlockGrid
     /// A directory for this stage and fingerprint (created on first use by the stage).
     public let directory: String
+    /// Set in a sharded run: `stream` visits only this shard's blocks, and a stage that
+    /// prepares across blocks does only its per-block part (the merge is left to the
+    /// unsharded run that finalizes the pipeline).
+    public let shard: BlockShard?
 
     private let runner: RunState
     private let graph: StageGraph
 
-    init(stage: PipelineStage, fingerprint: String, grid: BlockGrid, directory: String, runner: RunState, graph: StageGraph) {
+    init(stage: PipelineStage, fingerprint: String, grid: BlockGrid, directory: String, shard: BlockShard?, runner: RunState, graph: StageGraph) {
         self.stage = stage
         self.fingerprint = fingerprint
         self.grid = grid
         self.directory = directory
+        self.shard = shard
         self.runner = runner
         self.graph = graph
     }
 
     /// Streams the volume of input `input` (a parameter name) over each block's write box to
-    /// `body` (called from several threads at once), except the blocks in `skipping`. Failed
+    /// `body` (called from several threads at once), except the blocks in `skipping` and, in a
+    /// sharded run, those of other shards. Failed
     /// blocks are retried; the pass is counted in the run summary under `pass`.
     ///
     /// - Throws: `PipelineError.execution` when any block failed after its retries.
     public func stream(_ input: String, pass: String, skipping: Set<Int> = [],
                        body: @escaping (Block, AnyVolume) throws -> Void) throws {
         guard let upstream = stage.inputs[input] else { preconditionFailure("stage '\(stage.name)' has no input '\(input)'") }
-        let blocks = grid.blocks.filter { !skipping.contains($0.id) }
-        let summary = runner.beginPass(stage: stage.name, pass: pass, total: blocks.count, skipped: grid.count - blocks.count)
+        let scope = shard?.blocks(of: grid.count) ?? 0..<grid.count
+        let blocks = grid.blocks.filter { scope.contains($0.id) && !skipping.contains($0.id) }
+        let summary = runner.beginPass(stage: stage.name, pass: pass, total: blocks.count, skipped: scope.count - blocks.count)
         let streamer = BlockStreamer(graph: graph, workers: runner.execution.workers, queueDepth: runner.execution.queueDepth,
                                      retries: runner.execution.retries)
         streamer.run(blocks: blocks, targets: [upstream], request: { [upstream: $0.writeBox] },

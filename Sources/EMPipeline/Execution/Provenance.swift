@@ -49,3 +49,9 @@ enum Provenance {
         ]
     }
 }
+
+extension Pipeline {
+    /// The pipeline with every variable substituted and every default filled in, as JSON
+    /// objects (what provenance files record).
+    public var resolvedObject: [String: Any] { Provenance.resolved(self) }
+}

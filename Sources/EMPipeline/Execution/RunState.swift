@@ -44,6 +44,14 @@ final class RunState: @unchecked Sendable {
             progress.advance(1)
         }
 
+        /// Records the failure of a stage that runs as a whole (reported as its block 0).
+        func failStep(_ message: String) {
+            lock.lock()
+            summary.failures.append(BlockFailure(block: 0, message: message))
+            lock.unlock()
+            events.emit("step", ["stage": summary.stage, "pass": summary.pass, "status": "failed", "error": message])
+        }
+
         /// Records blocks done without streaming.
         func addDone(_ count: Int) {
             lock.lock()

@@ -34,6 +34,13 @@ final class StageGraph {
         return nodes.filter { needed.contains($0.name) }
     }
 
+    /// `names` and every stage they read from, transitively.
+    func upstream(of names: Set<String>) -> Set<String> {
+        var needed = names
+        for node in nodes.reversed() where needed.contains(node.name) { needed.formUnion(node.stage.inputs.values) }
+        return needed
+    }
+
     /// The stages connected to `name` through inputs in either direction.
     func connectedComponent(of name: String) -> Set<String> {
         var component: Set<String> = [name]

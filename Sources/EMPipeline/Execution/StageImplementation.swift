@@ -22,6 +22,13 @@ public protocol StageImplementation: AnyObject {
     /// A hash of external content the output depends on (a model's weights), nil when none.
     /// It is part of the stage's fingerprint, so new weights never reuse old blocks.
     var contentHash: String? { get }
+
+    /// True when `prepare` combines what every block gave into shared intermediate files (a
+    /// merge across blocks) that only a single process can make. In a sharded run such a stage
+    /// is prepared with `context.shard` set and does only its shard's per-block part; the
+    /// outputs that depend on it are left to the unsharded run that finalizes the pipeline. The
+    /// default is false (no preparation, or one every process can repeat with the same result).
+    var preparesAcrossBlocks: Bool { get }
 }
 
 extension StageImplementation {
@@ -29,6 +36,7 @@ extension StageImplementation {
     public func prepare(_ context: PreparationContext) throws {}
     public var streamsInputs: Bool { true }
     public var contentHash: String? { nil }
+    public var preparesAcrossBlocks: Bool { false }
 }
 
 /// A stage that computes its output block by block.
@@ -40,8 +48,9 @@ public protocol BlockTransform: StageImplementation {
 
 /// A stage that stores its inputs, block by block, in a volume store.
 public protocol BlockSink: StageImplementation {
-    /// The store the stage writes: its done markers and provenance live beside it.
-    var outputAddress: StoreAddress { get }
+    /// The path of the file or directory `name` kept beside the stage's output (done markers,
+    /// provenance, the default work directory), e.g. `Stores.sidecarPath(for:name:)` of its store.
+    func sidecarPath(_ name: String) -> String
 
     /// Creates the output (`resume` false) or opens the output an interrupted run of the same
     /// configuration left (`resume` true).

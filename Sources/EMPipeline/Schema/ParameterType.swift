@@ -27,6 +27,12 @@ public enum ParameterType: Hashable, Sendable, CustomStringConvertible {
     case existingStore
     /// The address of a store to create.
     case outputStore
+    /// A volume written by this run or already stored: the name of a `write` stage of the
+    /// pipeline (read once that stage has finished) or the address of an existing store.
+    case storedVolume
+    /// A U-Net checkpoint: the name of a `train` stage of the pipeline (its checkpoint, once
+    /// trained) or a checkpoint directory.
+    case checkpoint
 
     /// Any integer.
     public static let anyInteger = ParameterType.integer(minimum: nil, maximum: nil)
@@ -52,6 +58,8 @@ public enum ParameterType: Hashable, Sendable, CustomStringConvertible {
         case .volume: return "a stage name or a store address"
         case .existingStore: return "the address of an existing volume (file.h5:dataset, dir.zarr/array, stack.tif)"
         case .outputStore: return "the address of a volume to write (file.h5:dataset, dir.zarr/array, stack.tif)"
+        case .storedVolume: return "the name of a write stage or the address of an existing volume"
+        case .checkpoint: return "the name of a train stage or a checkpoint directory (config.json + model.safetensors)"
         }
     }
 
@@ -66,6 +74,10 @@ public enum ParameterType: Hashable, Sendable, CustomStringConvertible {
 
     /// True for parameters that connect a stage to its inputs.
     public var isInput: Bool { self == .volume || self == .existingStore }
+
+    /// True for parameters that may name another stage whose result is used once that stage
+    /// has finished (not streamed block by block).
+    public var isReference: Bool { self == .storedVolume || self == .checkpoint }
 }
 
 /// A parameter value as written in YAML, after `${variable}` substitution.
@@ -150,6 +162,12 @@ extension ParameterType {
         case .existingStore, .outputStore:
             do { return .success(.store(try StoreAddress.parse(text))) }
             catch { return .failure(ParameterParseError(message: "\(error)")) }
+        case .storedVolume:
+            if stageNames.contains(text) { return .success(.stage(text)) }
+            do { return .success(.store(try StoreAddress.parse(text))) }
+            catch { return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address: \(error)")) }
+        case .checkpoint:
+            return .success(stageNames.contains(text) ? .stage(text) : .text(text))
         case .coordinate:
             preconditionFailure("handled above")
         }

@@ -1,3 +1,4 @@
+import EMEvaluation
 import EMVolume
 
 /// Joins the block-local labels of a block grid into components of the whole region: across
@@ -41,6 +42,17 @@ struct ComponentMerge {
         begin[axis] = write.offset[axis] - 1
         end[axis] = write.offset[axis] + 1
         return Box(begin: Coordinate.maximum(begin, region.offset), end: Coordinate.minimum(end, region.end))
+    }
+
+    /// Unites the components touching across every face between blocks, reading the local
+    /// labels of each face's slab with `slab`.
+    mutating func joinAll(slab: (Box) throws -> Volume<UInt32>) rethrows {
+        for block in grid.blocks {
+            for axis in 0..<3 {
+                guard let box = slabBox(of: block, axis: axis) else { continue }
+                join(block, axis: axis, slab: try slab(box))
+            }
+        }
     }
 
     /// Unites the components that touch across the lower face of `block` along `axis`;

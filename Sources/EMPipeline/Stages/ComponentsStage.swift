@@ -1,3 +1,4 @@
+import EMEvaluation
 import EMStorage
 import EMStores
 import EMVolume
@@ -18,7 +19,7 @@ public struct ComponentsStage: StageKind {
                     details: "Runs in three passes: each block is labelled alone, labels touching across block faces are merged, and blocks are relabelled as they are written. The block labels are kept in the work directory so that an interrupted run resumes.",
                     parameters: [
                         .required("input", .volume, "The mask to label (nonzero = foreground): a stage name or a store address."),
-                        .optional("connectivity", .choice(Connectivity.allCases.map { String($0.rawValue) }), default: .text("6"),
+                        .optional("connectivity", .choice(Connectivity.allCases.map { String($0.neighbourCount) }), default: .text("6"),
                                   "Neighbours that connect: 6 (faces), 18 (faces and edges) or 26 (also corners)."),
                         .optional("data_type", .dataType(allowed: [.uint32, .uint64]), default: .dataType(.uint64), "Element type of the labels."),
                     ])
@@ -34,7 +35,7 @@ public struct ComponentsStage: StageKind {
     }
 
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        ComponentLabeller(connectivity: Connectivity(rawValue: Int(stage.text("connectivity")!)!)!,
+        ComponentLabeller(connectivity: Connectivity(neighbourCount: Int(stage.text("connectivity")!)!)!,
                           outputType: stage.dataType("data_type") ?? .uint64, stage: stage.name)
     }
 }
@@ -57,6 +58,9 @@ final class ComponentLabeller: BlockTransform {
 
     /// The labels are read from the scratch store, not computed from the input, once prepared.
     var streamsInputs: Bool { false }
+
+    /// The merge needs the label tables of every block.
+    var preparesAcrossBlocks: Bool { true }
 
     private struct MergeRecord: Codable {
         var offsets: [Int]
@@ -83,25 +87,20 @@ final class ComponentLabeller: BlockTransform {
 
         // Pass 1: label each block alone; a table of its labels marks it done.
         let done = Set(((try? FileManager.default.contentsOfDirectory(atPath: tables)) ?? []).compactMap { Int($0) })
-        let store: VolumeStore
-        if done.isEmpty {
-            store = try Stores.create(scratchAddress, spec: VolumeSpec(shape: grid.region.shape, dataType: .uint32,
-                                                                       chunkShape: Coordinate.minimum(grid.blockShape, grid.region.shape),
-                                                                       codec: .zstd(level: 1)), overwrite: true)
-        } else {
-            store = try Stores.open(scratchAddress, writable: true)
-        }
+        let store = try Self.openScratch(scratchAddress, grid: grid, fresh: done.isEmpty && context.shard == nil)
         scratch = store
         try FileManager.default.createDirectory(atPath: tables, withIntermediateDirectories: true)
         let (connectivity, region) = (self.connectivity, grid.region)
         try context.stream("input", pass: "label", skipping: done) { block, volume in
             guard let inside = block.writeBox.intersection(region) else { return }
-            let labelled = try volume.cropped(to: inside).apply(LabelBlock(connectivity: connectivity, regionShape: region.shape))
+            let labelled = try volume.cropped(to: inside).apply(LabelBlock(connectivity: connectivity))
             try store.write(labelled.labels)
             if store.address.format != .zarr { try store.flush() }
-            var table = [UInt64(labelled.count)] + labelled.firstIndex
+            var table = [UInt64(labelled.count)] + labelled.firstIndices(regionShape: region.shape)
             try table.withUnsafeMutableBytes { try AtomicFile.write(UnsafeRawBufferPointer($0), to: tables + "/\(block.id)") }
         }
+        // A shard labels only its blocks; the merge needs every block's table.
+        if context.shard != nil { return }
 
         // Pass 2: unite labels across block faces and rank components by first voxel.
         var counts: [Int] = []
@@ -118,12 +117,7 @@ final class ComponentLabeller: BlockTransform {
             firstIndex.append(Array(values.dropFirst()))
         }
         var merge = ComponentMerge(grid: grid, connectivity: connectivity, counts: counts)
-        for block in grid.blocks {
-            for axis in 0..<3 {
-                guard let box = merge.slabBox(of: block, axis: axis) else { continue }
-                merge.join(block, axis: axis, slab: try store.read(box, as: UInt32.self))
-            }
-        }
+        try merge.joinAll { try store.read($0, as: UInt32.self) }
         let (mapping, components) = merge.labels(firstIndex: firstIndex)
         if outputType == .uint32 && components > Int(UInt32.max) {
             throw PipelineError.execution("stage '\(stageName)': \(components) components do not fit in uint32 labels (use data_type: uint64)")
@@ -133,6 +127,25 @@ final class ComponentLabeller: BlockTransform {
         self.offsets = merge.offsets
         self.mapping = mapping
         context.record(pass: "merge", blocks: grid.count)
+    }
+
+    /// The scratch store of block labels, one chunk per block. A single process with no block
+    /// labelled yet creates it afresh (`fresh`); shards, which run at the same time and write
+    /// distinct chunks, open the store another shard or an earlier run made, or create it.
+    /// Blocks without a label table are labelled again, whatever their chunk holds.
+    private static func openScratch(_ address: StoreAddress, grid: BlockGrid, fresh: Bool) throws -> VolumeStore {
+        let spec = VolumeSpec(shape: grid.region.shape, dataType: .uint32, chunkShape: Coordinate.minimum(grid.blockShape, grid.region.shape),
+                              codec: .zstd(level: 1))
+        if fresh { return try Stores.create(address, spec: spec, overwrite: true) }
+        if let store = try? Stores.open(address, writable: true) { return store }
+        do { return try Stores.create(address, spec: spec, overwrite: false) } catch {
+            // Another shard is creating it: its metadata appears in a moment.
+            for _ in 0..<40 {
+                Thread.sleep(forTimeInterval: 0.05)
+                if let store = try? Stores.open(address, writable: true) { return store }
+            }
+            throw error
+        }
     }
 
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
@@ -162,9 +175,8 @@ final class ComponentLabeller: BlockTransform {
 /// Labels one block of any element type.
 private struct LabelBlock: VolumeOperation {
     let connectivity: Connectivity
-    let regionShape: Coordinate
 
-    func run<T: VoxelScalar>(_ volume: Volume<T>) -> BlockLabels {
-        BlockLabels(mask: volume, connectivity: connectivity, regionShape: regionShape)
+    func run<T: VoxelScalar>(_ volume: Volume<T>) -> LabelledComponents {
+        LabelledComponents(volume, connectivity: connectivity)
     }
 }

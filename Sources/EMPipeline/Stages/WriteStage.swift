@@ -121,6 +121,10 @@ final class Writer: BlockSink {
         self.zarr = zarr
     }
 
+    func sidecarPath(_ name: String) -> String {
+        Stores.sidecarPath(for: outputAddress, name: name)
+    }
+
     func open(resume: Bool) throws {
         if resume {
             let existing = try Stores.open(outputAddress, writable: true)

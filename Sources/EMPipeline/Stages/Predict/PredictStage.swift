@@ -22,7 +22,7 @@ public struct PredictStage: StageKind {
                     details: "uint8 input is divided by 255 and uint16 by 65535; float32 input (e.g. from a normalize stage) is used as is. Voxels outside the volume read as the input's pad_value (0), as if the whole volume were predicted zero-padded by the halo. crop stitching equals one whole-volume prediction; gaussian and linear stitching blend fixed tiles (the same tiles whatever the block shape), each block predicting the tiles that overlap it. The model's bytes are part of the stage's fingerprint: a new model redoes every block.",
                     parameters: [
                         .required("input", .volume, "The image: a stage name or a store address (uint8, uint16 or float32)."),
-                        .required("model", .text, "A checkpoint directory holding config.json and model.safetensors."),
+                        .required("model", .checkpoint, "A checkpoint directory holding config.json and model.safetensors, or the name of a train stage of this pipeline (the network it trains)."),
                         .optional("stitching", .choice(Stitching.allCases.map(\.rawValue)), default: .text(Stitching.crop.rawValue),
                                   "crop (exact centre crop per block), gaussian or linear (blend overlapping tiles)."),
                         .optional("tile", .shape, default: nil, "Output shape z,y,x of a blending tile (rounded up to a size the network accepts; default: the block shape)."),
@@ -37,14 +37,22 @@ public struct PredictStage: StageKind {
     }
 
     public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let input = check.inputs["input"], let model = check.stage.text("model") else { return nil }
+        guard let input = check.inputs["input"] else { return nil }
         guard [.uint8, .uint16, .float32].contains(input.dataType) else {
             check.error("the network needs uint8, uint16 or float32 input, the input is \(input.dataType) (add a normalize stage)", parameter: "input")
             return nil
         }
         let configuration: UNetConfiguration
         do {
-            configuration = try Self.configuration(model)
+            if let trainer = check.references["model"] {
+                guard trainer.kind == TrainStage.kind else {
+                    check.error("stage '\(trainer.name)' is a \(trainer.kind) stage; model names a train stage or a checkpoint directory", parameter: "model")
+                    return nil
+                }
+                configuration = try TrainStage.configuration(trainer).network
+            } else {
+                configuration = try Self.configuration(check.stage.text("model")!)
+            }
         } catch {
             check.error("cannot use the model: \(error)", parameter: "model")
             return nil
@@ -68,8 +76,9 @@ public struct PredictStage: StageKind {
     }
 
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        let directory = URL(fileURLWithPath: stage.text("model")!)
-        let configuration = try Self.configuration(stage.text("model")!)
+        let path = try Self.checkpointDirectory(stage, in: context.pipeline)
+        let directory = URL(fileURLWithPath: path)
+        let configuration = try Self.configuration(path)
         let layout = try Self.layout(stage, configuration: configuration, blockShape: context.execution.blockShape)
         let weights = layout.tile.map { tile in
             TileWeights(profile: BlendProfile(rawValue: stage.text("stitching")!)!, tile: tile, overlap: tile - layout.stride!)
@@ -78,6 +87,15 @@ public struct PredictStage: StageKind {
                          channel: stage.integer("channel") ?? 0, outputType: stage.dataType("data_type") ?? .float32,
                          pool: NetworkPool(checkpoint: directory, threads: stage.integer("threads")),
                          modelHash: try ModelHash.of(checkpoint: directory))
+    }
+
+    /// The checkpoint directory of the stage's `model`: the directory given, or the checkpoint
+    /// of the train stage it names.
+    static func checkpointDirectory(_ stage: PipelineStage, in pipeline: Pipeline) throws -> String {
+        if let trainer = stage.references["model"].flatMap(pipeline.stage) {
+            return TrainStage.checkpoint(try TrainStage.configuration(trainer))
+        }
+        return stage.text("model")!
     }
 
     /// The configuration of the checkpoint in `directory`, checked.

@@ -8,7 +8,7 @@ import EMVolume
 /// a whole-volume pass (the volume padded by the halo) does, so every tile sees the same
 /// pooling grid and blocks reproduce a prediction of the zero-extended whole volume.
 struct TileLayout: Sendable {
-    /// Context each prediction reads on each side of its output (`stitchingContext`).
+    /// Context each prediction reads on each side of its output (the network's `halo`).
     let halo: Coordinate
     /// The product of the pooling factors.
     let alignment: Coordinate
@@ -22,7 +22,7 @@ struct TileLayout: Sendable {
     /// A layout for crop-centre stitching: one prediction per block.
     init(configuration: UNetConfiguration) {
         self.configuration = configuration
-        self.halo = configuration.stitchingContext
+        self.halo = configuration.halo
         self.alignment = configuration.blockAlignment
         self.tile = nil
         self.stride = nil
@@ -33,14 +33,14 @@ struct TileLayout: Sendable {
     ///
     /// - Throws: `NNError.shapeMismatch` when no input size fits the tile.
     init(configuration: UNetConfiguration, tile: Coordinate, overlap: Coordinate) throws {
-        let halo = configuration.stitchingContext
+        let halo = configuration.halo
         self.init(configuration: configuration, tileOutput: try Self.inputSize(forOutput: tile, halo: halo, configuration: configuration) - halo * 2,
                   overlap: overlap)
     }
 
     private init(configuration: UNetConfiguration, tileOutput: Coordinate, overlap: Coordinate) {
         self.configuration = configuration
-        self.halo = configuration.stitchingContext
+        self.halo = configuration.halo
         self.alignment = configuration.blockAlignment
         self.tile = tileOutput
         let a = configuration.blockAlignment

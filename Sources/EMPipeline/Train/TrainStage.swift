@@ -1,0 +1,138 @@
+import EMNN
+import EMStores
+import EMStorage
+import EMVolume
+import Foundation
+import Yams
+
+/// `kind: train`: trains a U-Net before the blockwise stages run; a predict stage uses the
+/// result with `model: <this stage's name>`.
+///
+/// The stage's keys are those of an `emflow train` configuration file (`TrainingConfiguration`),
+/// read by the same `TrainingConfigurationReader`, so both take and check exactly the same keys.
+public struct TrainStage: StageKind, ConfiguredStageKind {
+    /// The kind's name.
+    public static let kind = "train"
+    /// The parameter holding the decoded configuration (JSON) in a validated stage.
+    static let configurationKey = "configuration"
+
+    /// Creates the kind.
+    public init() {}
+
+    /// Documentation of the top-level training keys. The stage's parameters are exactly
+    /// `TrainingConfiguration.keys`: a key added to the configuration (such as a `pruning`
+    /// section) is accepted and listed at once, with a generic line until it gets one here.
+    private static let documentation: [String: (ParameterType, Bool, String)] = [
+        "raw": (.existingStore, true, "Image store address, e.g. train.h5:volumes/raw."),
+        "label": (.existingStore, true, "Foreground mask store address, e.g. train.h5:volumes/labels/synapse."),
+        "trainRegion": (.region, false, "Region z0:z1,y0:y1,x0:x1 to train on (default: the whole volume); it must not overlap a validation region of the same image."),
+        "validation": (.text, false, "Mapping: raw, label, region, every, blockShape. Validation runs every `every` steps and after the last; the best checkpoint (by PR-AUC) is kept."),
+        "patchShape": (.shape, true, "Input patch shape [z, y, x]; a size the network accepts."),
+        "batchSize": (.integer(minimum: 1, maximum: nil), false, "Patches per step (default 1)."),
+        "steps": (.integer(minimum: 0, maximum: nil), true, "Optimiser steps in total."),
+        "foregroundFraction": (.number(minimum: 0, maximum: 1), false, "Fraction of patches centred on a foreground voxel."),
+        "seed": (.integer(minimum: 0, maximum: nil), false, "Seed of patch sampling and augmentation."),
+        "network": (.text, true, "Mapping: the U-Net architecture (inputChannels, outputChannels, depth, baseChannels, kernel and pooling shapes, padding, ...)."),
+        "optimizer": (.text, false, "Mapping: Adam settings (learningRate, betas, weightDecay, gradientClipNorm)."),
+        "loss": (.text, false, "Mapping: loss weights (BCE, Dice, positive weight)."),
+        "augmentation": (.text, false, "Mapping: flips, rotations, intensity changes."),
+        "output": (.text, true, "Directory for checkpoints (last/, best/) and the loss log (log.jsonl)."),
+        "checkpointEvery": (.integer(minimum: 1, maximum: nil), false, "Save last/ every this many steps (and always at the end)."),
+        "threads": (.integer(minimum: 1, maximum: nil), false, "Compute threads (default: all cores)."),
+        "pruning": (.text, false, "Mapping: pruning during training (Budgeted Broadcast), as `emflow train` reads it."),
+    ]
+
+    public var schema: StageSchema {
+        let parameters = TrainingConfiguration.keys.sorted().map { key -> ParameterSchema in
+            let (type, required, doc) = Self.documentation[key] ?? (.text, false, "A section of the training configuration (see `emflow train`).")
+            return ParameterSchema(name: key, type: type, defaultValue: nil, required: required, doc: doc)
+        }
+        return StageSchema(kind: Self.kind, summary: "Trains a 3D U-Net (the keys of an `emflow train` configuration) before the blockwise stages run.",
+                           details: "A predict stage of the same pipeline uses the trained network with `model: <train stage name>`: the best checkpoint (output/best) when validation is configured, else the last (output/last). A re-run of the same configuration skips the training; an interrupted one resumes from output/last.",
+                           parameters: parameters, isSink: true)
+    }
+
+    public var phase: StagePhase { .beforeBlocks }
+
+    func readConfiguration(_ mapping: Node, file: String) throws -> [String: ParameterValue] {
+        let configuration = try TrainingConfigurationReader.read(mapping, file: file)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return [Self.configurationKey: .text(String(decoding: try encoder.encode(configuration), as: UTF8.self))]
+    }
+
+    public func outputs(of stage: PipelineStage) -> [String] { (try? Self.configuration(stage)).map { [$0.output] } ?? [] }
+
+    /// The training configuration of a validated train stage.
+    static func configuration(_ stage: PipelineStage) throws -> TrainingConfiguration {
+        guard let text = stage.text(configurationKey) else { preconditionFailure("train stage '\(stage.name)' was read") }
+        return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8))
+    }
+
+    /// The checkpoint directory a predict stage uses: `best` with validation, else `last`.
+    static func checkpoint(_ configuration: TrainingConfiguration) -> String {
+        configuration.output + "/" + (configuration.validation == nil ? TrainingSession.lastDirectory : TrainingSession.bestDirectory)
+    }
+
+    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
+        guard let configuration = try? Self.configuration(check.stage) else { return nil }
+        let validation = configuration.validation
+        var volumes: [String: VolumeDescriptor] = [:]
+        for (key, text) in [("raw", configuration.raw), ("label", configuration.label),
+                            ("validation.raw", validation?.raw), ("validation.label", validation?.label)] {
+            guard let text else { continue }
+            do {
+                let m = try Stores.open(try StoreAddress.parse(text)).metadata
+                volumes[key] = VolumeDescriptor(shape: m.shape, dataType: m.dataType, voxelSize: m.voxelSize, origin: m.origin)
+            } catch {
+                check.error("missing input: cannot open '\(text)': \(error)", parameter: key.components(separatedBy: ".")[0])
+                return nil
+            }
+        }
+        guard let raw = volumes["raw"], let label = volumes["label"] else { return nil }
+        let validationRaw = volumes["validation.raw"] ?? raw, validationLabel = volumes["validation.label"] ?? label
+        // The shapes and regions TrainingSession would refuse only once it loads the data.
+        let problems: [(Bool, String, String)] = [
+            (label.shape != raw.shape, "the label has shape \(label.shape), the raw image \(raw.shape): they must match", "label"),
+            (validationLabel.shape != validationRaw.shape,
+             "the validation label has shape \(validationLabel.shape), its raw image \(validationRaw.shape): they must match", "validation"),
+            (!Self.region(configuration.trainRegion, fitsIn: raw.shape), "trainRegion \(configuration.trainRegion ?? "") is not inside the raw image of shape \(raw.shape)", "trainRegion"),
+            (!Self.region(validation?.region, fitsIn: validationRaw.shape),
+             "validation region \(validation?.region ?? "") is not inside the validation image of shape \(validationRaw.shape)", "validation"),
+        ]
+        for (failed, message, parameter) in problems where failed {
+            check.error(message, parameter: parameter)
+            return nil
+        }
+        return raw
+    }
+
+    /// True when `text` (a region already checked to parse) is absent or lies inside `shape`.
+    private static func region(_ text: String?, fitsIn shape: Coordinate) -> Bool {
+        guard let text, let box = try? Box.parse(text) else { return true }
+        return Box(shape: shape).contains(box)
+    }
+
+    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Trainer(configuration: try Self.configuration(stage))
+    }
+}
+
+/// Runs a training session to the configured number of steps.
+final class Trainer: StageStep {
+    private let configuration: TrainingConfiguration
+
+    init(configuration: TrainingConfiguration) {
+        self.configuration = configuration
+    }
+
+    var outputDirectory: String { configuration.output }
+    var reusesFinishedResult: Bool { true }
+
+    func run(resume: Bool) throws {
+        let last = URL(fileURLWithPath: configuration.output).appendingPathComponent(TrainingSession.lastDirectory)
+        let resumable = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(CheckpointFile.model).path)
+        let session = try TrainingSession(configuration: configuration, resume: resumable ? last : nil)
+        try session.run()
+    }
+}

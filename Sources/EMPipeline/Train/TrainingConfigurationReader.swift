@@ -1,0 +1,120 @@
+import EMNN
+import Foundation
+import Yams
+
+/// Reads a training configuration from YAML (a file for `emflow train`, or the mapping of a
+/// pipeline's train stage) with errors that name the file, line and key: unknown keys (with
+/// the closest known one), wrong types, missing keys and invalid values.
+public enum TrainingConfigurationReader {
+    /// An error in a configuration.
+    public struct Problem: Error, CustomStringConvertible {
+        /// The file.
+        public let file: String
+        /// The line (1-based), when known.
+        public let line: Int?
+        /// The key path, e.g. `network.depth` (empty when the problem is the whole configuration).
+        public let key: String
+        /// What is wrong and what would work.
+        public let message: String
+
+        /// `file:line: message`.
+        public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
+    }
+
+    /// Parses, checks keys, decodes and validates the configuration file at `path`.
+    public static func load(_ path: String) throws -> TrainingConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw Problem(file: path, line: nil, key: "", message: "cannot read the configuration: \(error.localizedDescription)")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw Problem(file: path, line: nil, key: "", message: "the configuration is empty") }
+            root = node
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(file: path, line: nil, key: "", message: "malformed YAML: \(error)")
+        }
+        return try read(root, file: path)
+    }
+
+    /// True when the YAML file at `path` is a training configuration rather than a pipeline:
+    /// a mapping with a `network` key and no `stages` key.
+    public static func isTrainingConfiguration(file path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let mapping = (try? Yams.compose(yaml: text))??.mapping else { return false }
+        return mapping[Node("network")] != nil && mapping[Node("stages")] == nil
+    }
+
+    /// Checks keys, decodes and validates the configuration mapping `root` (its marks give the
+    /// lines of `file`); validation problems of the whole configuration are reported at
+    /// `root`'s line.
+    public static func read(_ root: Node, file: String) throws -> TrainingConfiguration {
+        guard root.mapping != nil else {
+            throw Problem(file: file, line: root.mark?.line, key: "", message: "a training configuration is a mapping of keys to values")
+        }
+        try checkKeys(root, section: "", file: file)
+        let configuration: TrainingConfiguration
+        do {
+            configuration = try YAMLDecoder().decode(TrainingConfiguration.self, from: try Yams.serialize(node: root))
+        } catch let error as DecodingError {
+            throw describe(error, root: root, file: file)
+        } catch let problem as Problem {
+            throw problem
+        } catch {
+            throw Problem(file: file, line: root.mark?.line, key: "", message: "\(error)")
+        }
+        do {
+            try configuration.validate()
+        } catch {
+            throw Problem(file: file, line: root.mark?.line, key: "", message: "\(error)")
+        }
+        return configuration
+    }
+
+    /// Refuses keys a section does not know, with their line and the closest known key.
+    static func checkKeys(_ node: Node, section: String, file: String) throws {
+        guard let mapping = node.mapping, let known = TrainingConfiguration.sectionKeys[section] else { return }
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? "?"
+            guard known.contains(name) else {
+                let place = section.isEmpty ? "at the top level" : "in '\(section)'"
+                throw Problem(file: file, line: key.mark?.line, key: section.isEmpty ? name : section + "." + name,
+                              message: "unknown key '\(name)' \(place)\(Suggestions.hint(for: name, among: known.sorted()))")
+            }
+            if section.isEmpty { try checkKeys(value, section: name, file: file) }
+        }
+    }
+
+    /// A decoding error as a problem at the line of the offending key.
+    static func describe(_ error: DecodingError, root: Node, file: String) -> Problem {
+        func located(_ path: [CodingKey], _ message: String) -> Problem {
+            var node = root, line = root.mark?.line
+            for key in path {
+                if let index = key.intValue, let sequence = node.sequence, index < sequence.count {
+                    node = sequence[index]
+                } else if let value = node.mapping?[Node(key.stringValue)] {
+                    node = value
+                } else { break }
+                line = node.mark?.line ?? line
+            }
+            let name = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return Problem(file: file, line: line, key: name, message: name.isEmpty ? message : "'\(name)': \(message)")
+        }
+        switch error {
+        case let .keyNotFound(key, context):
+            return located(context.codingPath, "missing key '\(key.stringValue)'")
+        case let .typeMismatch(type, context):
+            return located(context.codingPath, "expected \(type): \(context.debugDescription)")
+        case let .valueNotFound(type, context):
+            return located(context.codingPath, "expected a value of type \(type)")
+        case let .dataCorrupted(context):
+            return located(context.codingPath, context.debugDescription)
+        @unknown default:
+            return Problem(file: file, line: nil, key: "", message: "\(error)")
+        }
+    }
+}
