@@ -260,13 +260,7 @@ enum HTMLReport {
     .chart-side{min-width:0}
     .chart-side caption{padding-top:0}
     caption{text-align:left;font-weight:600;font-size:14px;padding:12px 0 6px;color:var(--ink)}
-    .chart-title{font-size:15px;font-weight:600;fill:#1d2939}
-    .tick{font-size:11px;fill:#667085}
-    .axis-label{font-size:12.5px;fill:#344054}
-    .legend-text{font-size:12px;fill:#1d2939}
-    .grid{stroke:#e4e7ec;stroke-width:1}
-    .grid-minor{stroke:#f2f4f7;stroke-width:1}
-    .frame{fill:none;stroke:#98a2b3;stroke-width:1}
+    \(SVGChart.style)
     .overlay-row{display:flex;gap:12px;align-items:flex-start;margin:10px 0}
     .overlay-run{writing-mode:vertical-rl;transform:rotate(180deg);border-left:4px solid var(--accent);padding:4px 2px;font-weight:600;font-size:13px}
     .overlays{display:flex;flex-wrap:wrap;gap:10px}

@@ -8,9 +8,30 @@ struct SVGChart {
         var name: String
         var color: String
         var points: [(x: Double, y: Double)]
-        /// Points drawn as dots (e.g. the operating threshold).
+        /// Points drawn as dots (e.g. the operating threshold); a series of markers alone is a scatter.
         var markers: [(x: Double, y: Double)] = []
         var dashed = false
+        var markerRadius = 5.0
+    }
+
+    /// The CSS of the chart's classes (part of the HTML report's style; embedded by `standalone`).
+    static let style = """
+    .chart-title{font-size:15px;font-weight:600;fill:#1d2939}
+    .tick{font-size:11px;fill:#667085}
+    .axis-label{font-size:12.5px;fill:#344054}
+    .legend-text{font-size:12px;fill:#1d2939}
+    .grid{stroke:#e4e7ec;stroke-width:1}
+    .grid-minor{stroke:#f2f4f7;stroke-width:1}
+    .frame{fill:none;stroke:#98a2b3;stroke-width:1}
+    """
+
+    /// The chart as an SVG file of its own: namespace, font and `style` embedded.
+    func standalone() -> String {
+        let svg = render()
+        let open = svg.firstIndex(of: ">").map { svg.index(after: $0) } ?? svg.startIndex
+        return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            + svg[..<open].replacingOccurrences(of: "<svg ", with: "<svg xmlns=\"http://www.w3.org/2000/svg\" ")
+            + "<style>text{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}\n\(Self.style)</style>" + svg[open...]
     }
 
     var title: String
@@ -67,11 +88,11 @@ struct SVGChart {
         // Series, clipped to the plot area.
         s += "<clipPath id=\"clip-\(clipID)\"><rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(w - left - right))\" height=\"\(f(h - top - bottom))\"/></clipPath>"
         s += "<g clip-path=\"url(#clip-\(clipID))\">"
-        for line in series where !line.points.isEmpty {
+        for line in series where !line.points.isEmpty || !line.markers.isEmpty {
             let path = line.points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " ")
-            s += "<polyline class=\"series\" data-series=\"\(ReportFormat.html(line.name))\" points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2.2\" stroke-linejoin=\"round\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>"
+            if !line.points.isEmpty { s += "<polyline class=\"series\" data-series=\"\(ReportFormat.html(line.name))\" points=\"\(path)\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2.2\" stroke-linejoin=\"round\"\(line.dashed ? " stroke-dasharray=\"6 4\"" : "")/>" }
             for m in line.markers {
-                s += "<circle cx=\"\(f(px(m.x)))\" cy=\"\(f(py(m.y)))\" r=\"5\" fill=\"\(line.color)\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
+                s += "<circle cx=\"\(f(px(m.x)))\" cy=\"\(f(py(m.y)))\" r=\"\(f(line.markerRadius))\" fill=\"\(line.color)\" stroke=\"#ffffff\" stroke-width=\"1.5\"/>"
             }
         }
         s += "</g>"

@@ -99,35 +99,8 @@ public enum NNBenchmark {
 
 extension UNet {
     /// Floating-point operations of one forward pass over `input` (convolutions and transposed
-    /// convolutions; multiply + add counted as 2).
+    /// convolutions over every channel pair; multiply + add counted as 2).
     public func forwardFLOPs(for input: TensorShape) throws -> Double {
-        _ = try outputShape(for: input)
-        let c = configuration
-        var total = 0.0
-        var size = input.spatial
-        var channels = c.inputChannels
-        var skipSizes: [Coordinate] = []
-        func convolutions(level: Int) {
-            for _ in 0..<c.convolutionsPerLevel {
-                if c.padding == .valid { size = size - c.kernelSizes[level] + Coordinate(repeating: 1) }
-                total += 2 * Double(channels * c.width(level: level) * c.kernelSizes[level].product * size.product)
-                channels = c.width(level: level)
-            }
-        }
-        for level in 0..<c.depth {
-            convolutions(level: level)
-            if level < c.depth - 1 {
-                skipSizes.append(size)
-                size = Coordinate.floorDivide(size, c.poolingFactors[level])
-            }
-        }
-        for level in (0..<(c.depth - 1)).reversed() {
-            total += 2 * Double(channels * c.width(level: level) * c.poolingFactors[level].product * size.product)
-            size = size * c.poolingFactors[level]
-            channels = 2 * c.width(level: level)
-            convolutions(level: level)
-        }
-        return total + 2 * Double(channels * c.outputChannels * size.product) * Double(input.batch)
-            + total * Double(input.batch - 1)
+        try convolutionFLOPs(for: input).dense
     }
 }

@@ -11,11 +11,15 @@ public final class UNet {
     public let configuration: UNetConfiguration
     /// The engine, stream and thread count the network runs with.
     public let context: ComputeContext
-    private let encoder: [[Layer]]
-    private let pools: [MaxPooling]
-    private let upsamplers: [TransposedConvolution]
+    let encoder: [[Layer]]
+    let pools: [MaxPooling]
+    let upsamplers: [TransposedConvolution]
     private let skips: [CropConcatenate]
-    private let decoder: [[Layer]]
+    let decoder: [[Layer]]
+    /// Called during `forward` with each convolution's name and its activation after ReLU (for
+    /// `encoder.L.convI` and `decoder.L.convI`) or its output (for `upsample.L`), and whether the
+    /// pass is a training pass. Used by pruning to measure on-rates.
+    public var activationObserver: ((_ layer: String, _ activation: Tensor, _ training: Bool) -> Void)?
     /// The final 1x1x1 convolution to the output channels.
     public let head: Convolution
 
@@ -33,8 +37,8 @@ public final class UNet {
         func block(_ prefix: String, level: Int, inputChannels: Int) throws -> [Layer] {
             var layers: [Layer] = []
             var channels = inputChannels
-            let width = c.width(level: level)
             for i in 0..<c.convolutionsPerLevel {
+                let width = c.width(layer: "\(prefix).\(level).conv\(i)", level: level)
                 layers.append(try Convolution(name: "\(prefix).\(level).conv\(i)", inputChannels: channels, outputChannels: width,
                                               kernel: c.kernelSizes[level], padding: c.padding,
                                               fusedReLU: c.normalizationGroups == nil, context: context, seed: nextSeed()))
@@ -46,15 +50,21 @@ public final class UNet {
             }
             return layers
         }
-        encoder = try (0..<c.depth).map { try block("encoder", level: $0, inputChannels: $0 == 0 ? c.inputChannels : c.width(level: $0 - 1)) }
+        encoder = try (0..<c.depth).map {
+            try block("encoder", level: $0, inputChannels: $0 == 0 ? c.inputChannels : c.blockOutputWidth("encoder", level: $0 - 1))
+        }
         pools = try c.poolingFactors.map { try MaxPooling(factor: $0, context: context) }
         upsamplers = try (0..<(c.depth - 1)).map {
-            try TransposedConvolution(name: "upsample.\($0)", inputChannels: c.width(level: $0 + 1), outputChannels: c.width(level: $0),
+            try TransposedConvolution(name: "upsample.\($0)", inputChannels: c.levelOutputWidth(level: $0 + 1),
+                                      outputChannels: c.width(layer: "upsample.\($0)", level: $0),
                                       kernel: c.poolingFactors[$0], stride: c.poolingFactors[$0], context: context, seed: nextSeed())
         }
         skips = (0..<(c.depth - 1)).map { _ in CropConcatenate() }
-        decoder = try (0..<(c.depth - 1)).map { try block("decoder", level: $0, inputChannels: 2 * c.width(level: $0)) }
-        head = try Convolution(name: "head", inputChannels: c.width(level: 0), outputChannels: c.outputChannels,
+        decoder = try (0..<(c.depth - 1)).map {
+            try block("decoder", level: $0,
+                      inputChannels: c.blockOutputWidth("encoder", level: $0) + c.width(layer: "upsample.\($0)", level: $0))
+        }
+        head = try Convolution(name: "head", inputChannels: c.levelOutputWidth(level: 0), outputChannels: c.outputChannels,
                                kernel: Coordinate(repeating: 1), context: context, seed: nextSeed())
     }
 
@@ -97,7 +107,7 @@ public final class UNet {
         var x = input
         var skipInputs: [Tensor] = []
         for level in 0..<configuration.depth {
-            for layer in encoder[level] { x = try layer.forward(x, training: training) }
+            x = try forwardBlock(encoder[level], name: "encoder.\(level)", x, training: training)
             if level < configuration.depth - 1 {
                 skipInputs.append(x)
                 x = try pools[level].forward(x, training: training)
@@ -105,10 +115,24 @@ public final class UNet {
         }
         for level in (0..<(configuration.depth - 1)).reversed() {
             let up = try upsamplers[level].forward(x, training: training)
+            activationObserver?("upsample.\(level)", up, training)
             x = try skips[level].forward(skip: skipInputs[level], up: up, training: training)
-            for layer in decoder[level] { x = try layer.forward(x, training: training) }
+            x = try forwardBlock(decoder[level], name: "decoder.\(level)", x, training: training)
         }
         return try head.forward(x, training: training)
+    }
+
+    /// Runs one level's convolutions, reporting each convolution's activation (after its ReLU).
+    private func forwardBlock(_ layers: [Layer], name: String, _ input: Tensor, training: Bool) throws -> Tensor {
+        let layersPerConvolution = configuration.normalizationGroups == nil ? 1 : 3
+        var x = input
+        for (index, layer) in layers.enumerated() {
+            x = try layer.forward(x, training: training)
+            if let activationObserver, (index + 1) % layersPerConvolution == 0 {
+                activationObserver("\(name).conv\(index / layersPerConvolution)", x, training)
+            }
+        }
+        return x
     }
 
     /// Accumulates parameter gradients from the gradient of the last training forward's logits.

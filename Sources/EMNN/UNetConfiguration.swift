@@ -34,6 +34,9 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
     public var normalizationGroups: Int?
     /// Seed of the weight initialisation.
     public var seed: UInt64
+    /// Output channels of individual layers (`encoder.L.convI`, `decoder.L.convI`, `upsample.L`)
+    /// that differ from `width(level:)`, as a compacted (pruned) network has; `nil` for none.
+    public var layerWidths: [String: Int]?
 
     /// Creates a configuration; the defaults describe a depth-3, base-16, 3x3x3, pool-2 U-Net.
     public init(inputChannels: Int = 1, outputChannels: Int = 1, depth: Int = 3, baseWidth: Int = 16,
@@ -50,6 +53,33 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
         self.padding = padding
         self.normalizationGroups = normalizationGroups
         self.seed = seed
+        self.layerWidths = nil
+    }
+
+    /// Output channels of the layer `name` at `level`: its `layerWidths` entry or `width(level:)`.
+    public func width(layer name: String, level: Int) -> Int {
+        layerWidths?[name] ?? width(level: level)
+    }
+
+    /// Output channels of the last convolution of the `side` ("encoder" or "decoder") block at `level`.
+    func blockOutputWidth(_ side: String, level: Int) -> Int {
+        width(layer: "\(side).\(level).conv\(convolutionsPerLevel - 1)", level: level)
+    }
+
+    /// Channels leaving `level` towards the level above: the decoder's output, or the encoder's at the bottom.
+    func levelOutputWidth(level: Int) -> Int {
+        blockOutputWidth(level == depth - 1 ? "encoder" : "decoder", level: level)
+    }
+
+    /// The names of the layers `layerWidths` may set, in forward order.
+    public var widthLayerNames: [String] {
+        let convolutions = (0..<max(convolutionsPerLevel, 0))
+        var names = (0..<max(depth, 0)).flatMap { level in convolutions.map { "encoder.\(level).conv\($0)" } }
+        for level in (0..<max(depth - 1, 0)).reversed() {
+            names.append("upsample.\(level)")
+            names += convolutions.map { "decoder.\(level).conv\($0)" }
+        }
+        return names
     }
 
     /// Channels at `level`: `baseWidth * widthMultiplier^level`, rounded.
@@ -90,13 +120,25 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
                     + "(widths \((0..<depth).map { width(level: $0) }))")
             }
         }
+        if let layerWidths {
+            let known = Set(widthLayerNames)
+            for (name, width) in layerWidths.sorted(by: { $0.key < $1.key }) {
+                guard known.contains(name) else {
+                    throw fail("layerWidths names '\(name)', which is not a layer of this network (known: \(widthLayerNames.joined(separator: ", ")))")
+                }
+                guard width >= 1 else { throw fail("layerWidths['\(name)'] is \(width); every layer needs at least 1 channel") }
+                if let groups = normalizationGroups, width % groups != 0, !name.hasPrefix("upsample") {
+                    throw fail("layerWidths['\(name)'] = \(width) is not divisible by the \(groups) normalisation groups")
+                }
+            }
+        }
     }
 }
 
 extension UNetConfiguration {
     private enum CodingKeys: String, CodingKey {
         case inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors
-        case convolutionsPerLevel, padding, normalizationGroups, seed
+        case convolutionsPerLevel, padding, normalizationGroups, seed, layerWidths
     }
 
     /// Decodes a configuration whose coordinates are `[z, y, x]` arrays.
@@ -121,6 +163,7 @@ extension UNetConfiguration {
                   padding: try c.decode(Padding.self, forKey: .padding),
                   normalizationGroups: try c.decodeIfPresent(Int.self, forKey: .normalizationGroups),
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+        layerWidths = try c.decodeIfPresent([String: Int].self, forKey: .layerWidths)
     }
 
     /// Encodes the configuration with coordinates as `[z, y, x]` arrays.
@@ -137,5 +180,6 @@ extension UNetConfiguration {
         try c.encode(padding, forKey: .padding)
         try c.encodeIfPresent(normalizationGroups, forKey: .normalizationGroups)
         try c.encode(seed, forKey: .seed)
+        try c.encodeIfPresent(layerWidths, forKey: .layerWidths)
     }
 }

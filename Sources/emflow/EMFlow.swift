@@ -17,7 +17,7 @@ struct EMFlow: ParsableCommand {
             InfoCommand.self, ConvertCommand.self, GenerateCommand.self,
             ValidateCommand.self, RunCommand.self,
             SubmitCommand.self, StatusCommand.self, CancelCommand.self, WorkerCommand.self, FinalizeCommand.self,
-            TrainCommand.self, EvaluateCommand.self, ReportCommand.self,
+            TrainCommand.self, CompactCommand.self, EvaluateCommand.self, ReportCommand.self,
             BenchCommand.self,
         ]
     )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EMEvaluation
 import EMNN
 import EMPipeline
 import EMProgress
@@ -14,7 +15,9 @@ struct TrainCommand: ParsableCommand {
         The configuration names the image and mask addresses, the patch shape, batch, steps, network, optimizer, \
         loss, augmentation and validation (see TrainingConfiguration). Every step is appended to OUTPUT/log.jsonl; \
         OUTPUT/last holds the latest checkpoint and OUTPUT/best the one with the highest validation PR-AUC. \
-        --resume OUTPUT/last continues an interrupted run exactly where it stopped.
+        --resume OUTPUT/last continues an interrupted run exactly where it stopped. With a 'pruning' block, each mask \
+        refresh adds its diagnostics to the step's log line and OUTPUT/balance.svg plots the last refresh's \
+        log((1 - a) / a) against fan-out with the beta lines.
         """
     )
 
@@ -49,6 +52,9 @@ struct TrainCommand: ParsableCommand {
                 }
             }
             progress.finish()
+            if let refresh = records.last(where: { $0.pruning != nil })?.pruning {
+                try Self.writeBalancePlot(refresh, to: URL(fileURLWithPath: configuration.output).appendingPathComponent("balance.svg"))
+            }
             let last = records.last.map { String(format: "%.4f", $0.loss) } ?? "-"
             print("trained to step \(session.step) (final loss \(last)); log \(configuration.output)/\(TrainingSession.logFile), "
                 + "checkpoints \(configuration.output)/\(TrainingSession.lastDirectory) and /\(TrainingSession.bestDirectory)")
@@ -56,5 +62,16 @@ struct TrainCommand: ParsableCommand {
             FileHandle.standardError.write(Data("emflow train: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension TrainCommand {
+    /// Writes the selectivity-audience plot of one pruning refresh.
+    static func writeBalancePlot(_ refresh: PruningRecord, to url: URL) throws {
+        let units = refresh.units.compactMap { unit in unit.logOdds.map { (Double(unit.fanOut), $0) } }
+        let title = String(format: "%@ at step %d, density %.3f", refresh.method, refresh.step, refresh.density)
+        let svg = BalancePlot.svg(title: title, fanOut: units.map(\.0), logOdds: units.map(\.1), beta: refresh.beta,
+                                  fittedBeta: refresh.fittedBeta)
+        try Data(svg.utf8).write(to: url, options: .atomic)
     }
 }

@@ -38,6 +38,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var checkpointEvery: Int
     /// Compute threads (default: all cores).
     public var threads: Int?
+    /// Pruning during training (`nil`: none, and no pruning diagnostics).
+    public var pruning: PruningConfiguration?
 
     /// Where and how often to validate.
     public struct ValidationSettings: Codable, Equatable, Sendable {
@@ -67,7 +69,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 patchShape: [Int], batchSize: Int = 1, steps: Int, foregroundFraction: Double = 0.5, seed: UInt64 = 0,
                 network: UNetConfiguration, optimizer: AdamConfiguration = AdamConfiguration(),
                 loss: LossConfiguration = LossConfiguration(), augmentation: AugmentationConfiguration = AugmentationConfiguration(),
-                output: String, checkpointEvery: Int = 100, threads: Int? = nil) {
+                output: String, checkpointEvery: Int = 100, threads: Int? = nil, pruning: PruningConfiguration? = nil) {
         self.raw = raw
         self.label = label
         self.trainRegion = trainRegion
@@ -84,6 +86,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.output = output
         self.checkpointEvery = checkpointEvery
         self.threads = threads
+        self.pruning = pruning
     }
 
     /// The keys a configuration may contain at its top level.
@@ -91,7 +94,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey, CaseIterable {
         case raw, label, trainRegion, validation, patchShape, batchSize, steps, foregroundFraction, seed
-        case network, optimizer, loss, augmentation, output, checkpointEvery, threads
+        case network, optimizer, loss, augmentation, output, checkpointEvery, threads, pruning
     }
 
     /// Decodes a configuration; optional keys take their defaults.
@@ -113,7 +116,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                   augmentation: try c.decodeIfPresent(AugmentationConfiguration.self, forKey: .augmentation) ?? d.augmentation,
                   output: try c.decode(String.self, forKey: .output),
                   checkpointEvery: try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery,
-                  threads: try c.decodeIfPresent(Int.self, forKey: .threads))
+                  threads: try c.decodeIfPresent(Int.self, forKey: .threads),
+                  pruning: try c.decodeIfPresent(PruningConfiguration.self, forKey: .pruning))
     }
 
     /// Throws `NNError.invalidConfiguration` naming the setting and what would work.
@@ -134,6 +138,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         }
         _ = try Self.region(trainRegion, key: "trainRegion")
         try network.validate()
+        try pruning?.validate(steps: steps)
         do {
             _ = try network.outputSize(for: try patch())
         } catch let error as NNError {

@@ -2,7 +2,7 @@ import Foundation
 
 extension TrainingConfiguration {
     /// The keys each mapping of a configuration file may hold: `""` for the top level, then
-    /// `network`, `optimizer`, `loss`, `augmentation` and `validation`. Derived from what the
+    /// `network`, `optimizer`, `loss`, `augmentation`, `validation` and `pruning`. Derived from what the
     /// types encode, so it cannot drift from the decoders.
     public static let sectionKeys: [String: Set<String>] = {
         func keys<T: Encodable>(_ value: T) -> Set<String> {
@@ -10,13 +10,16 @@ extension TrainingConfiguration {
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
             return Set(object.keys)
         }
+        var network = UNetConfiguration(normalizationGroups: 1)
+        network.layerWidths = [:]
         return [
             "": TrainingConfiguration.keys,
-            "network": keys(UNetConfiguration(normalizationGroups: 1)),
+            "network": keys(network),
             "optimizer": keys(AdamConfiguration(gradientClipNorm: 1)),
             "loss": keys(LossConfiguration()),
             "augmentation": keys(AugmentationConfiguration()),
             "validation": keys(ValidationSettings(raw: "", label: "", region: "", every: 1, blockShape: [])),
+            "pruning": PruningConfiguration.keys,
         ]
     }()
 }

@@ -15,11 +15,15 @@ public struct TrainingRecord: Codable, Equatable, Sendable {
     public var validation: ValidationMetrics?
     /// Seconds since the session started.
     public var seconds: Double
+    /// Pruning diagnostics when the masks were refreshed after this step.
+    public var pruning: PruningRecord?
 }
 
 /// A training run: samples and augments patches, steps the trainer, validates every N steps,
 /// keeps the best checkpoint (highest validation PR-AUC) and the last one, and appends every
-/// step to `output/log.jsonl`.
+/// step to `output/log.jsonl`. With `pruning`, a `Pruner` refreshes the masks on its schedule
+/// (its diagnostics go into the step's log line) and only checkpoints at the target density
+/// compete for `best`.
 ///
 /// Each step's batch depends only on the configuration's seed and the step number, so a run
 /// resumed from a checkpoint continues exactly as an uninterrupted one.
@@ -32,6 +36,8 @@ public final class TrainingSession {
     public let sampler: PatchSampler
     /// Validation data and region, when validating.
     public let validation: (data: TrainingVolume, region: Box)?
+    /// The pruning method, when the configuration has a `pruning` block.
+    public let pruner: Pruner?
     private let augmenter: Augmenter
     private let outputShape: Coordinate
     private var bestScore: Double
@@ -67,17 +73,22 @@ public final class TrainingSession {
                 resume: URL? = nil) throws {
         try configuration.validate()
         let threads = configuration.threads
+        var metadata: [String: String] = [:]
         if let resume {
             trainer = try UNetTrainer(checkpoint: resume, threads: threads)
             guard trainer.network.configuration == configuration.network else {
                 throw NNError.invalidConfiguration("checkpoint \(resume.path) holds another architecture than the configuration's 'network'")
             }
-            bestScore = Double(try Self.trainingState(resume).metadata["best_average_precision"] ?? "") ?? -1
+            metadata = try Self.trainingState(resume).metadata
+            bestScore = Double(metadata["best_average_precision"] ?? "") ?? -1
         } else {
             trainer = UNetTrainer(network: try UNet(configuration: configuration.network, threads: threads),
                                   optimizer: configuration.optimizer, loss: configuration.loss)
             bestScore = -1
         }
+        let network = trainer.network
+        pruner = configuration.pruning.map { Pruner(configuration: $0, network: network) }
+        pruner?.restore(onRates: metadata["pruning_on_rates"], reachedTarget: metadata["pruning_reached_target"] == "true")
         self.configuration = configuration
         let patch = try configuration.patch()
         sampler = try PatchSampler(data: training, shape: patch, foregroundFraction: configuration.foregroundFraction)
@@ -129,11 +140,12 @@ public final class TrainingSession {
             let (input, target) = try batch(step: step)
             let value = try trainer.step(input: input, target: target)
             var record = TrainingRecord(step: step, loss: value.total, bce: value.bce, dice: value.dice, validation: nil, seconds: 0)
+            record.pruning = try pruner?.afterStep(step)
             if let validation, let every = configuration.validation?.every, step % every == 0 || step == end {
                 let metrics = try trainer.network.validate(on: validation.data, region: validation.region,
                                                            blockOutput: try configuration.blockShape(), loss: configuration.loss)
                 record.validation = metrics
-                if metrics.averagePrecision > bestScore {
+                if metrics.averagePrecision > bestScore, pruner?.reachedTarget ?? true {
                     bestScore = metrics.averagePrecision
                     try save(to: output.appendingPathComponent(Self.bestDirectory), metrics: metrics)
                 }
@@ -151,6 +163,10 @@ public final class TrainingSession {
 
     private func save(to directory: URL, metrics: ValidationMetrics?) throws {
         var metadata = ["best_average_precision": String(bestScore)]
+        if let pruner {
+            metadata["pruning_on_rates"] = pruner.savedOnRates
+            metadata["pruning_reached_target"] = String(pruner.reachedTarget)
+        }
         if let metrics {
             metadata["average_precision"] = String(metrics.averagePrecision)
             metadata["best_f1"] = String(metrics.bestF1)

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `emflow train` with a `pruning:` block, then `emflow compact`, as a user runs them.
+@Suite("Pruned training and compaction commands", .serialized)
+struct PruneCommandTests {
+    let train = TrainCommandTests()
+
+    func pruning(_ method: String, steps: Int = 8) -> String {
+        """
+        pruning:
+          method: \(method)
+          targetDensity: 0.3
+          warmup: 2
+          refreshEvery: 2
+          rampSteps: 4
+        """
+    }
+
+    @Test func trainsPrunedThenCompacts() throws {
+        let output = try TestEnvironment.temporaryDirectory("prune-cli")
+        let text = train.config(output, extra: pruning("bb-both")).replacingOccurrences(of: "steps: 3", with: "steps: 8")
+        let result = try runEmflow(["train", try train.write(text), "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let refreshes = try train.logLines(output).compactMap { $0["pruning"] as? [String: Any] }
+        #expect(refreshes.map { $0["step"] as? Int } == [2, 4, 6, 8])
+        let final = refreshes.last!
+        let kept = final["keptSlabs"] as! Int, prunable = final["prunableSlabs"] as! Int
+        #expect(abs(Double(kept) - 0.3 * Double(prunable)) <= 1)
+        #expect(final["entropy"] as? Double != nil && final["units"] as? [[String: Any]] != nil)
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("balance.svg").path))
+
+        let compacted = output.appendingPathComponent("compacted")
+        let compact = try runEmflow(["compact", output.appendingPathComponent("last").path, compacted.path,
+                                     "--patch", "2,16,16", "--time", "2", "--threads", "1", "--json"])
+        #expect(compact.status == 0, "\(compact.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(compact.stdout.utf8)) as! [String: Any]
+        #expect((summary["flopsAfter"] as! Double) <= (summary["flopsBefore"] as! Double))
+        #expect(summary["millisecondsAfter"] as? Double != nil)
+        for file in ["config.json", "model.safetensors", "compaction.json"] {
+            #expect(FileManager.default.fileExists(atPath: compacted.appendingPathComponent(file).path), "\(file)")
+        }
+        let missing = try runEmflow(["compact", output.appendingPathComponent("nowhere").path, compacted.path])
+        #expect(missing.status == 1 && missing.stderr.contains("nowhere"))
+    }
+
+    @Test func badPruningBlocksGiveClearErrors() throws {
+        let output = try TestEnvironment.temporaryDirectory("prune-bad")
+        let cases: [(extra: String, mentions: [String])] = [
+            (pruning("bb-sideways"), ["unknown pruning method 'bb-sideways'", "bb-both"]),
+            (pruning("magnitude").replacingOccurrences(of: "targetDensity: 0.3", with: "targetDensty: 0.3"),
+             ["unknown key 'targetDensty' in 'pruning'", "targetDensity"]),
+            (pruning("random").replacingOccurrences(of: "targetDensity: 0.3", with: "targetDensity: 1.5"), ["pruning.targetDensity", "(0, 1]"]),
+            (pruning("bb-in").replacingOccurrences(of: "rampSteps: 4", with: "rampSteps: 40"), ["pruning.warmup", "exceeds the run's 3 steps"]),
+        ]
+        for (extra, mentions) in cases {
+            let result = try runEmflow(["train", try train.write(train.config(output, extra: extra)), "--quiet"])
+            #expect(result.status == 1)
+            for mention in mentions { #expect(result.stderr.contains(mention), "expected '\(mention)' in: \(result.stderr)") }
+        }
+    }
+}

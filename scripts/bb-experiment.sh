@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The Budgeted Broadcast experiment of issue 6 on the VNC synapse stack.
+#
+# For every seed, method and density it trains pipelines/vnc-synapse-bb.yaml with that setting
+# (checkpoint and threshold chosen on x 768:1024 of train.h5, held back from training), exports
+# the compacted model of OUTPUT/best with `emflow compact` (FLOPs, live channels), predicts
+# val.h5 with it and evaluates it at the held-back threshold (voxel F1, PR-AUC, object F1).
+# Inference times against the dense-channel network are measured afterwards, one run at a time.
+# Finally
+# scripts/bb-experiment-summary.py writes the table over seeds (mean and standard deviation),
+# with the darkness floor (pipelines/demo-darkness.yaml) as the first row.
+# Runs already finished (their eval.json exists) are skipped, so an interrupted experiment resumes.
+#
+#   scripts/bb-experiment.sh [RUNS_DIR]        (default runs/vnc-synapse-bb; from the repository root)
+#
+# Environment: EMFLOW (default .build/release/emflow), SEEDS ("1 2 3"), METHODS
+# ("dense bb-in bb-out bb-both magnitude random"), DENSITIES ("0.5 0.3 0.1"), STEPS (400),
+# WARMUP (60), RAMP (200), REFRESH (20), JOBS (parallel runs, 2), THREADS (per run, 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-runs/vnc-synapse-bb}
+EMFLOW=${EMFLOW:-.build/release/emflow}
+SEEDS=${SEEDS:-"1 2 3"}
+METHODS=${METHODS:-"dense bb-in bb-out bb-both magnitude random"}
+DENSITIES=${DENSITIES:-"0.5 0.3 0.1"}
+STEPS=${STEPS:-400} WARMUP=${WARMUP:-60} RAMP=${RAMP:-200} REFRESH=${REFRESH:-20}
+JOBS=${JOBS:-2} THREADS=${THREADS:-1}
+DATA=../shared/data/vnc-synapse
+mkdir -p "$RUNS"
+
+# One setting: NAME METHOD DENSITY SEED.
+run_one() {
+    set -euo pipefail
+    local name=$1 method=$2 density=$3 seed=$4 dir="$RUNS/$1"
+    [[ -f "$dir/eval.json" ]] && return 0
+    mkdir -p "$dir"
+    sed -e "s|^seed: .*|seed: $seed|" -e "s|^  seed: 1$|  seed: $seed|" -e "s|^  seed: 1 .*|  seed: $seed|" \
+        -e "s|^output: .*|output: $dir|" -e "s|^steps: .*|steps: $STEPS|" -e "s|^threads: .*|threads: $THREADS|" \
+        -e "s|^  method: [a-z-]*|  method: $method|" -e "s|^  targetDensity: [0-9.]*|  targetDensity: $density|" \
+        -e "s|^  warmup: [0-9]*|  warmup: $WARMUP|" -e "s|^  rampSteps: [0-9]*|  rampSteps: $RAMP|" \
+        -e "s|^  refreshEvery: [0-9]*|  refreshEvery: $REFRESH|" \
+        pipelines/vnc-synapse-bb.yaml > "$dir/train.yaml"
+    local start=$SECONDS
+    "$EMFLOW" train "$dir/train.yaml" --quiet > "$dir/train.txt" 2>&1
+    local threshold
+    threshold=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['metadata']['best_threshold'])" "$dir/best/training_state.json")
+    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --threads "$THREADS" --json > "$dir/compaction.json"
+    rm -rf "$dir/val.zarr"
+    "$EMFLOW" run pipelines/synapses.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set model="$dir/compacted" \
+        --set truth=$DATA/val.h5:volumes/labels/synapse --set output="$dir/val.zarr" --set threshold="$threshold" \
+        --set detections="$dir/val-detections.csv" --set report="$dir/val-pipeline-report" > "$dir/predict.txt" 2>&1
+    "$EMFLOW" evaluate --prediction "$dir/val.zarr/probabilities" --truth $DATA/val.h5:volumes/labels/synapse \
+        --threshold "$threshold" --name "$name" --report "$dir/report" --json > "$dir/eval.tmp"
+    mv "$dir/eval.tmp" "$dir/eval.json"
+    echo "$name: $((SECONDS - start)) s"
+}
+export -f run_one
+export RUNS EMFLOW STEPS WARMUP RAMP REFRESH THREADS DATA
+
+{
+    for seed in $SEEDS; do
+        for method in $METHODS; do
+            if [[ $method == dense ]]; then
+                echo "dense-1.0-seed$seed dense 1 $seed"
+            else
+                for density in $DENSITIES; do echo "$method-$density-seed$seed $method $density $seed"; done
+            fi
+        done
+    done
+} | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _ || echo "some runs failed; see $RUNS/*/train.txt and predict.txt" >&2
+
+# Inference times, one run at a time so that parallel training does not disturb them: each
+# compacted model against its uncompacted (dense-channel) network, in the same process.
+for dir in "$RUNS"/*-seed*; do
+    [[ -f "$dir/eval.json" && ! -f "$dir/timed" ]] || continue
+    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --time 7 --threads "$THREADS" --json > "$dir/compaction.json"
+    touch "$dir/timed"
+done
+
+# The floor: score = darkness (pipelines/demo-darkness.yaml, no blur, fixed threshold 0.93).
+floor="$RUNS/darkness"
+if [[ ! -f "$floor/eval.json" ]]; then
+    mkdir -p "$floor"
+    "$EMFLOW" run pipelines/demo-darkness.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set output="$floor/val.zarr" \
+        > "$floor/predict.txt" 2>&1
+    "$EMFLOW" evaluate --prediction "$floor/val.zarr/score" --truth $DATA/val.h5:volumes/labels/synapse --threshold 0.93 \
+        --name darkness --report "$floor/report" --json > "$floor/eval.tmp" && mv "$floor/eval.tmp" "$floor/eval.json"
+fi
+
+python3 scripts/bb-experiment-summary.py "$RUNS"
+"$EMFLOW" report "$RUNS"/*/report --output "$RUNS/comparison" --title "Budgeted Broadcast on VNC synapses (val.h5)"
