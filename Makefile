@@ -36,6 +36,7 @@ demo: build
 bench: build $(VENV)/.ready
 	EMFLOW_PYTHON=$(PYTHON) bash benchmarks/run-storage-bench.sh $(EMFLOW)
 	bash benchmarks/run-unet-bench.sh $(EMFLOW)
+	bash benchmarks/run-pipeline-bench.sh $(EMFLOW)
 
 clean:
 	rm -rf .build $(VENV) $(DEMO_DIR)

@@ -4,6 +4,7 @@
 # with that checkpoint and evaluate it there (F1 at the threshold that is best on val, PR-AUC).
 # Writes benchmarks/results/vnc-synapse-training.md and .json.
 # Usage: scripts/train-vnc-synapse.sh EMFLOW_BINARY [OUTPUT_DIR (default runs/vnc-synapse)] [STEPS]
+# Needs ../shared/data/vnc-synapse (the shared EM data) beside the repository.
 set -euo pipefail
 emflow=$(realpath "$1")
 out=${2:-runs/vnc-synapse}
@@ -11,20 +12,24 @@ steps=${3:-}
 data=../shared/data/vnc-synapse
 [ -f "$data/val.h5" ] || { echo "needs $data (the shared EM data) next to the repository" >&2; exit 1; }
 mkdir -p "$out" benchmarks/results
-start=$(date +%s)
-"$emflow" train pipelines/train-vnc-synapse.yaml ${steps:+--steps "$steps"} --output "$out" 2>"$out/train.err" || {
-  cat "$out/train.err" >&2; exit 1; }
-trained=$(date +%s)
-"$emflow" run pipelines/synapses.yaml --set input="$data/val.h5:volumes/raw" --set model="$out/best" \
-  --set output="$out/val-prediction.zarr" --set block_shape=20,256,256 >"$out/predict.log" 2>&1
-"$emflow" evaluate --prediction "$out/val-prediction.zarr/probabilities" --truth "$data/val.h5:volumes/labels/synapse" \
-  --raw "$data/val.h5:volumes/raw" --name "U-Net (best on held-back train.h5 columns)" --report "$out/val-report" \
-  --json >"$out/val-evaluation.json"
+# TRAINED_SECONDS=N skips the training and reports N seconds for it (a run trained earlier,
+# e.g. interrupted and resumed with `emflow train ... --resume OUTPUT/last`).
+if [ -n "${TRAINED_SECONDS:-}" ]; then
+  start=0; trained=$TRAINED_SECONDS
+else
+  start=$(date +%s)
+  "$emflow" train pipelines/train-vnc-synapse.yaml ${steps:+--steps "$steps"} --output "$out" 2>"$out/train.err" || {
+    cat "$out/train.err" >&2; exit 1; }
+  trained=$(date +%s)
+fi
+"$emflow" run pipelines/synapses.yaml --set input="$data/val.h5:volumes/raw" --set truth="$data/val.h5:volumes/labels/synapse" \
+  --set model="$out/best" --set output="$out/val.zarr" --set detections="$out/val-synapses.csv" \
+  --set report="$out/val-report" --set block_shape=20,256,256 >"$out/predict.log" 2>&1 || { tail "$out/predict.log" >&2; exit 1; }
 python3 - "$out" "$start" "$trained" <<'PY'
 import json, sys, datetime, subprocess
 out, start, trained = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = [json.loads(line) for line in open(f"{out}/log.jsonl")]
-evaluation = json.load(open(f"{out}/val-evaluation.json"))
+evaluation = json.load(open(f"{out}/val-report/report.json"))
 volume = evaluation["runs"][0]["volumes"][0]
 curve = volume["voxel"]["curve"]
 validations = [r for r in log if r.get("validation")]
