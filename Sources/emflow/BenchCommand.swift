@@ -6,6 +6,12 @@ import EMStores
 import EMVolume
 import Foundation
 
+/// Prints `object` as one line of JSON with sorted keys (what every `emflow bench` prints).
+private func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
 /// `emflow bench`: measurements that are never timed assertions in tests.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -71,8 +77,7 @@ struct StorageBench: ParsableCommand {
         let report: [String: Any] = ["tool": "emflow", "shape": m.shape.components, "dtype": m.dataType.rawValue,
                                      "chunks": chunkShape.components, "bytes": bytes.count, "input_read_s": inputSeconds,
                                      "cases": results]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        try printJSON(report)
     }
 }
 
@@ -132,8 +137,7 @@ struct UNetBench: ParsableCommand {
         if json {
             let report: [String: Any] = ["tool": "emflow", "threads": threads, "repetitions": repetitions,
                                          "parameters": try UNet(configuration: configuration).parameterCount, "cases": rows]
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try printJSON(report)
         }
     }
 }
@@ -172,7 +176,6 @@ struct PredictBench: ParsableCommand {
         let report: [String: Any] = ["tool": "emflow", "block_shape": shape.components, "input_shape": result.inputShape.components,
                                      "blocks": result.blocks, "workers": workers, "threads": threads ?? 0, "seconds": result.seconds,
                                      "voxels_per_s": result.voxelsPerSecond]
-        let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        try printJSON(report)
     }
 }
