@@ -9,6 +9,7 @@ public struct Volume<Element: VoxelScalar>: Sendable {
     public var storage: [Element]
 
     /// Creates a volume covering `box` with every voxel set to `value`.
+    @inlinable
     public init(box: Box, repeating value: Element = .zero) {
         precondition(!box.isEmpty || box.shape.product == 0, "volume box \(box) has a negative extent")
         self.box = box
@@ -16,11 +17,13 @@ public struct Volume<Element: VoxelScalar>: Sendable {
     }
 
     /// Creates a volume at the origin with the given shape.
+    @inlinable
     public init(shape: Coordinate, repeating value: Element = .zero) {
         self.init(box: Box(shape: shape), repeating: value)
     }
 
     /// Wraps existing voxels; `storage.count` must equal `box.voxelCount`.
+    @inlinable
     public init(box: Box, storage: [Element]) {
         precondition(storage.count == box.voxelCount, "volume storage holds \(storage.count) voxels, box \(box) needs \(box.voxelCount)")
         self.box = box
@@ -50,6 +53,7 @@ public struct Volume<Element: VoxelScalar>: Sendable {
     }
 
     /// A copy of the part of this volume inside `region` (which must lie within `box`).
+    @inlinable
     public func cropped(to region: Box) -> Volume {
         precondition(box.contains(region), "crop \(region) is not inside \(box)")
         var result = Volume(box: region)
@@ -58,6 +62,7 @@ public struct Volume<Element: VoxelScalar>: Sendable {
     }
 
     /// Copies the voxels of `other` that overlap this volume into it.
+    @inlinable
     public mutating func paste(_ other: Volume) {
         guard let overlap = box.intersection(other.box) else { return }
         let (dstBox, srcBox) = (box, other.box)
@@ -70,6 +75,7 @@ public struct Volume<Element: VoxelScalar>: Sendable {
     }
 
     /// Applies `transform` to every voxel, producing a volume of another element type.
+    @inlinable
     public func map<T: VoxelScalar>(_ transform: (Element) throws -> T) rethrows -> Volume<T> {
         Volume<T>(box: box, storage: try storage.map(transform))
     }
