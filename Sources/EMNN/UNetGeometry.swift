@@ -125,7 +125,7 @@ extension UNetConfiguration {
         let (l, h) = (low - grow, high + grow)
         let skip = encoderDependency(level: level, low: l, high: h, axis: axis)
         let factor = poolingFactors[level][axis]
-        let deeper = decoderDependency(level: level + 1, low: Self.floorDivide(l, factor), high: Self.floorDivide(h, factor), axis: axis)
+        let deeper = decoderDependency(level: level + 1, low: Coordinate.floorDivide(l, factor), high: Coordinate.floorDivide(h, factor), axis: axis)
         return (Swift.min(skip.0, deeper.0), Swift.max(skip.1, deeper.1))
     }
 
@@ -141,10 +141,6 @@ extension UNetConfiguration {
     /// How far the convolutions of one side of `level` reach on each side.
     private func convolutionReach(level: Int, axis: Int) -> Int {
         (kernelSizes[level][axis] - 1) / 2 * convolutionsPerLevel
-    }
-
-    private static func floorDivide(_ a: Int, _ b: Int) -> Int {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 
     /// The smallest input that works and gives at least `output` voxels of prediction after the halo.

@@ -84,7 +84,12 @@ public struct Coordinate: Hashable, Codable, Sendable, CustomStringConvertible {
 
     /// Component-wise floor division (rounds toward negative infinity).
     public static func floorDivide(_ a: Coordinate, _ b: Coordinate) -> Coordinate {
-        zip(a, b) { n, d in n >= 0 ? n / d : -((-n + d - 1) / d) }
+        zip(a, b, floorDivide)
+    }
+
+    /// Floor division of integers (rounds toward negative infinity) for a positive divisor.
+    public static func floorDivide(_ n: Int, _ d: Int) -> Int {
+        n >= 0 ? n / d : -((-n + d - 1) / d)
     }
 
     /// Component-wise ceiling division for non-negative numerators.

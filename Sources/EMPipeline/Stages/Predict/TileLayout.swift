@@ -69,8 +69,8 @@ struct TileLayout: Sendable {
         var first = Coordinate.zero, last = Coordinate.zero
         for axis in 0..<3 {
             // Tile k covers [k * stride, k * stride + tile); tiles start at k = 0.
-            first[axis] = Swift.max(0, Self.floorDivide(box.offset[axis] - tile[axis], stride[axis]) + 1)
-            last[axis] = Self.floorDivide(box.end[axis] - 1, stride[axis])
+            first[axis] = Swift.max(0, Coordinate.floorDivide(box.offset[axis] - tile[axis], stride[axis]) + 1)
+            last[axis] = Coordinate.floorDivide(box.end[axis] - 1, stride[axis])
         }
         var result: [Box] = []
         for z in first.z...last.z { for y in first.y...last.y { for x in first.x...last.x {
@@ -87,9 +87,5 @@ struct TileLayout: Sendable {
         guard tile != nil else { return try cropReadBox(for: box) }
         let boxes = tiles(covering: box).map(readBox(forTile:))
         return boxes.dropFirst().reduce(boxes[0]) { $0.union($1) }
-    }
-
-    private static func floorDivide(_ a: Int, _ b: Int) -> Int {
-        a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
