@@ -38,5 +38,11 @@ bench: build $(VENV)/.ready
 	bash benchmarks/run-unet-bench.sh $(EMFLOW)
 	bash benchmarks/run-pipeline-bench.sh $(EMFLOW)
 
+# README's pipeline reference and completions/ are generated from the code; tests fail when they drift.
+.PHONY: docs
+docs: deps
+	$(SWIFT) build -c $(CONFIG) --product emflow
+	bash scripts/update-docs.sh $(EMFLOW)
+
 clean:
 	rm -rf .build $(VENV) $(DEMO_DIR)

@@ -211,7 +211,9 @@ public final class HDF5Store: VolumeStore, Sendable {
             let available = try HDF5Objects.volumePaths(in: file, at: label)
             let shown = available.prefix(20).joined(separator: ", ") + (available.count > 20 ? " and \(available.count - 20) more" : "")
             let holds = available.isEmpty ? "the file holds no 2D or 3D datasets" : "datasets in the file: \(shown)"
-            let reason = kind == .missing ? holds : "'\(address.key)' is a group; \(holds)"
+            let closest = kind == .missing ? Suggestions.closest(to: address.key, among: available) : nil
+            let reason = (closest.map { "did you mean '\(address.path):\($0)'? " } ?? "")
+                + (kind == .missing ? holds : "'\(address.key)' is a group; \(holds)")
             throw StorageError.missing(path: address.path, what: "dataset '\(address.key)' (\(reason))")
         }
         return try HDF5Library.check(H5Dopen2(file, address.key, hid_t(H5P_DEFAULT)), "open the dataset", at: label)

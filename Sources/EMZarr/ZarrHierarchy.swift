@@ -63,6 +63,27 @@ enum ZarrHierarchy {
         }
     }
 
+    /// The keys of the arrays in the hierarchy at `root` (the root itself and its groups,
+    /// `maxDepth` levels down at most), sorted; unreadable directories are left out.
+    static func arrayKeys(under root: String, maxDepth: Int = 8) -> [String] {
+        var keys: [String] = []
+        func visit(_ directory: String, key: String, depth: Int) {
+            guard depth <= maxDepth,
+                  let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+            for name in names.sorted() where !name.hasPrefix(".") {
+                let child = directory + "/" + name
+                let childKey = key.isEmpty ? name : key + "/" + name
+                switch try? node(at: child) {
+                case .array?: keys.append(childKey)
+                case .group?: visit(child, key: childKey, depth: depth + 1)
+                default: break
+                }
+            }
+        }
+        visit(root, key: "", depth: 1)
+        return keys
+    }
+
     /// The file that holds a group's own metadata (`.zgroup` or `zarr.json`).
     private static func metadataPath(_ directory: String, version: Int) -> String {
         directory + "/" + (version == 2 ? ".zgroup" : v3Metadata)

@@ -16,7 +16,13 @@ private func printJSON(_ object: [String: Any]) throws {
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Run benchmarks and print their results as JSON.",
+        abstract: "Time storage, U-Net and bare-inference throughput (benchmarks/ runs these).",
+        discussion: """
+        Examples:
+          emflow bench storage bench.zarr/volumes/raw --scratch /tmp/emflow-bench
+          emflow bench unet --sizes 64,96 --threads 2
+          emflow bench predict runs/vnc-synapse/best --block-shape 32,256,256
+        """,
         subcommands: [StorageBench.self, UNetBench.self, PredictBench.self]
     )
 }
@@ -38,8 +44,8 @@ struct StorageBench: ParsableCommand {
     @Option(help: "Chunk shape z,y,x of the outputs.")
     var chunks: String = "64,256,256"
 
-    @Option(name: .customLong("zstd-level")) var zstdLevel: Int = 3
-    @Option(name: .customLong("gzip-level")) var gzipLevel: Int = 4
+    @Option(name: .customLong("zstd-level"), help: "zstd level of the Zarr output.") var zstdLevel: Int = 3
+    @Option(name: .customLong("gzip-level"), help: "gzip level of the HDF5 output.") var gzipLevel: Int = 4
 
     func run() throws {
         let source = try Stores.open(input)
@@ -87,7 +93,7 @@ struct UNetBench: ParsableCommand {
         commandName: "unet",
         abstract: "Time U-Net inference and training steps.",
         discussion: """
-            Times the issue's reference architecture (depth 3, base 16, two 3x3x3 convolutions + ReLU per level, \
+            Times the benchmarks' reference architecture (depth 3, base 16, two 3x3x3 convolutions + ReLU per level, \
             max-pool 2, transposed-convolution up, concatenated skips, 1x1x1 head) on one block per size: \
             inference (forward only) and a training step (forward, BCE + Dice, backward, Adam). \
             benchmarks/run-unet-bench.sh runs it beside PyTorch and writes the ratios.

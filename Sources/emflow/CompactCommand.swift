@@ -14,6 +14,9 @@ struct CompactCommand: ParsableCommand {
         is an ordinary checkpoint (per-layer widths in config.json) with the same predictions, plus compaction.json: \
         live channels per layer, FLOPs before and after for the --patch input and, with --time, inference times of \
         both networks measured in this run.
+
+        Examples:
+          emflow compact runs/pruned/best runs/compact
         """
     )
 

@@ -12,11 +12,17 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a volume between formats, chunkings and codecs, streaming in bounded memory.",
         discussion: """
-        The copy moves chunk-aligned tiles of at most --memory-mb / 4 bytes. Each finished tile is
-        recorded in a journal beside the output (.emflow-convert.json): if the copy is interrupted
-        (error, Ctrl-C, kill), running the same command again resumes it, and once complete it
-        does nothing; a different command refuses to touch an existing output unless --overwrite
+        The copy moves chunk-aligned tiles of at most --memory-mb / 4 bytes. Each finished tile is \
+        recorded in a journal beside the output (.emflow-convert.json): if the copy is interrupted \
+        (error, Ctrl-C, kill), running the same command again resumes it, and once complete it \
+        does nothing; a different command refuses to touch an existing output unless --overwrite \
         is given.
+
+        Examples:
+          emflow convert data.h5:volumes/raw out.zarr/raw --chunks 64,256,256
+          emflow convert out.zarr/raw crop.tif --roi 0:10,0:512,0:512 --codec raw
+          emflow convert data.h5:volumes/raw v3.zarr/raw --zarr-version 3 \\
+              --codec blosc-zstd
         """
     )
 

@@ -8,14 +8,20 @@ struct EMFlow: ParsableCommand {
         abstract: "Dataflow pipelines over large 3D electron-microscopy volumes.",
         discussion: """
         Volumes are named by one address syntax for every format:
-          file.h5:volumes/raw     a dataset in an HDF5 file (CREMI layout)
-          out.zarr/pred           an array in a Zarr v2 or v3 hierarchy
+          file.h5:volumes/raw        a dataset in an HDF5 file (CREMI layout)
+          out.zarr/pred              an array in a Zarr v2 or v3 hierarchy
           stack.tif, 'slices/*.tif'  a multi-page TIFF or a directory of 2D slices
+
+        First steps:
+          emflow generate demo.zarr           a synthetic volume with labels
+          emflow info demo.zarr/volumes/raw   its shape, chunks and voxel size
+          emflow stages                       the stage kinds a pipeline can use
+          emflow validate PIPELINE.yaml       check a pipeline before running it
         """,
         version: EMFlowVersion.current,
         subcommands: [
             InfoCommand.self, ConvertCommand.self, GenerateCommand.self,
-            ValidateCommand.self, RunCommand.self,
+            StagesCommand.self, ValidateCommand.self, RunCommand.self,
             SubmitCommand.self, StatusCommand.self, CancelCommand.self, WorkerCommand.self, FinalizeCommand.self,
             TrainCommand.self, CompactCommand.self, EvaluateCommand.self, ReportCommand.self,
             BenchCommand.self,

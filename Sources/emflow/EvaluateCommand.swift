@@ -11,10 +11,14 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate a prediction against ground truth: F1, PR-AUC, object F1, CREMI distances, and a report.",
         discussion: """
-        Scores may be float32 probabilities or uint8/uint16 (scaled to 0-1). Truth and mask are
-        integer volumes: truth voxels other than 0 (and other than --invalid) are positive; mask
-        voxels equal to 0 are ignored. The report directory gets report.html (self-contained,
+        Scores may be float32 probabilities or uint8/uint16 (scaled to 0-1). Truth and mask are \
+        integer volumes: truth voxels other than 0 (and other than --invalid) are positive; mask \
+        voxels equal to 0 are ignored. The report directory gets report.html (self-contained, \
         with PR curves, F1 against threshold and slice overlays), report.json and report.md.
+
+        Examples:
+          emflow evaluate --prediction out.zarr/probabilities \\
+              --truth val.h5:volumes/labels/synapse --report eval-report
         """
     )
 
@@ -108,7 +112,12 @@ struct EvaluateCommand: ParsableCommand {
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Combine evaluation reports (directories or report.json files) into one comparison report."
+        abstract: "Combine evaluation reports (directories or report.json files) into one comparison report.",
+        discussion: """
+        Examples:
+          emflow report runs/a/eval-report runs/b/eval-report --output comparison \\
+              --title 'a against b'
+        """
     )
 
     @Argument(help: "Report directories or report.json files written by `emflow evaluate --report`.")

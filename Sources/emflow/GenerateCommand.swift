@@ -13,9 +13,13 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate a synthetic EM-like volume with synapse, mitochondria and membrane labels.",
         discussion: """
-        OUT is a Zarr hierarchy (out.zarr) or an HDF5 file (out.h5). The volume is written in the
-        CREMI layout: volumes/raw (uint8) and volumes/labels/{synapse,mitochondria,membrane}
+        OUT is a Zarr hierarchy (out.zarr) or an HDF5 file (out.h5). The volume is written in the \
+        CREMI layout: volumes/raw (uint8) and volumes/labels/{synapse,mitochondria,membrane} \
         (uint8 masks). The same seed gives the same bytes, whatever the size of the blocks.
+
+        Examples:
+          emflow generate demo.zarr
+          emflow generate demo.h5 --shape 64,512,512 --seed 7
         """
     )
 

@@ -7,7 +7,13 @@ import Foundation
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show a volume's shape, data type, chunks, codec, voxel size, offset and size on disk."
+        abstract: "Show a volume's shape, data type, chunks, codec, voxel size, offset and size on disk.",
+        discussion: """
+        Examples:
+          emflow info data.h5:volumes/raw
+          emflow info out.zarr/pred --json
+          emflow info 'slices/*.tif'
+        """
     )
 
     @Argument(help: "The volume's address, e.g. data.h5:volumes/raw, out.zarr/pred or 'slices/*.tif'.")

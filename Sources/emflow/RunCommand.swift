@@ -19,6 +19,12 @@ struct RunCommand: ParsableCommand {
         address and the variable 'name', when declared, the volume's file stem, so outputs such as \
         out/${name}.zarr/pred are kept apart. A batch summary (done, skipped or failed per volume) ends the run; \
         the exit status is 1 when any volume failed.
+
+        Examples:
+          emflow run pipelines/threshold-components.yaml \\
+              --set input=pred.zarr/probabilities --set output=out.zarr
+          emflow run pipelines/membranes.yaml --set model=runs/membranes/best \\
+              --each 'volumes/*.h5:volumes/raw'
         """
     )
 

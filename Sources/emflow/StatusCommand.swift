@@ -7,7 +7,13 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show a submitted run: blocks done, pending and failed per output, failed shards and their logs.",
-        discussion: "Reads the done markers beside the outputs, the reports the shards and the finalize job write when they end, and what the scheduler still knows of the jobs."
+        discussion: """
+        Reads the done markers beside the outputs, the reports the shards and the finalize job write when they end, and what the scheduler still knows of the jobs.
+
+        Examples:
+          emflow status out.zarr/mask/.emflow-run
+          emflow status out.zarr/mask/.emflow-run --json
+        """
     )
 
     @Argument(help: "The run directory (OUTPUT/.emflow-run, printed by `emflow submit`).")
@@ -31,7 +37,11 @@ struct StatusCommand: ParsableCommand {
 struct CancelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cancel",
-        abstract: "Cancel the jobs of a submitted run (finished blocks stay done; submit again to resume)."
+        abstract: "Cancel the jobs of a submitted run (finished blocks stay done; submit again to resume).",
+        discussion: """
+        Examples:
+          emflow cancel out.zarr/mask/.emflow-run
+        """
     )
 
     @Argument(help: "The run directory (OUTPUT/.emflow-run).")

@@ -17,6 +17,15 @@ struct SubmitCommand: ParsableCommand {
 
         With --local N the workers run as N processes of this machine and the command returns when the run ends \
         (exit status 1 when it failed).
+
+        Examples:
+          emflow submit pipelines/synapses.yaml --slurm --workers 16 --partition gpu \\
+              --time 2:00:00 --sbatch-arg=--gres=gpu:1 \\
+              --set input=/data/vol.h5:volumes/raw \\
+              --set truth=/data/vol.h5:volumes/labels/synapse \\
+              --set model=runs/vnc-synapse/best
+          emflow submit pipelines/threshold-components.yaml --local 4 \\
+              --set input=pred.zarr/probabilities --set output=out.zarr
         """
     )
 

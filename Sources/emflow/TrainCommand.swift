@@ -13,11 +13,16 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a 3D U-Net from a YAML configuration.",
         discussion: """
         The configuration names the image and mask addresses, the patch shape, batch, steps, network, optimizer, \
-        loss, augmentation and validation (see TrainingConfiguration). Every step is appended to OUTPUT/log.jsonl; \
+        loss, augmentation and validation (pipelines/train-vnc-synapse.yaml is an annotated example). Every step is appended to OUTPUT/log.jsonl; \
         OUTPUT/last holds the latest checkpoint and OUTPUT/best the one with the highest validation PR-AUC. \
         --resume OUTPUT/last continues an interrupted run exactly where it stopped. With a 'pruning' block, each mask \
         refresh adds its diagnostics to the step's log line and OUTPUT/balance.svg plots the last refresh's \
         log((1 - a) / a) against fan-out with the beta lines.
+
+        Examples:
+          emflow train pipelines/train-vnc-synapse.yaml
+          emflow train pipelines/train-vnc-synapse.yaml --steps 4000 \\
+              --resume runs/vnc-synapse/last
         """
     )
 

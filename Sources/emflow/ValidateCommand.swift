@@ -12,6 +12,11 @@ struct ValidateCommand: ParsableCommand {
         parameters (with suggestions), wrong value types, missing inputs, incompatible shapes, cycles between \
         stages. A training configuration (as `emflow train` reads) is checked as such. Exit status 1 when there \
         is any problem.
+
+        Examples:
+          emflow validate pipelines/threshold-components.yaml \\
+              --set input=pred.zarr/probabilities --set output=out.zarr
+          emflow validate pipelines/train-vnc-synapse.yaml
         """
     )
 

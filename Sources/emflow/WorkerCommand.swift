@@ -28,7 +28,7 @@ struct WorkerCommand: ParsableCommand {
 struct FinalizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finalize",
-        abstract: "Finish a submitted pipeline after its workers: merges across blocks (components), and the outputs' provenance.",
+        abstract: "Finish a submitted pipeline after its workers: cross-block merges and provenance.",
         discussion: "An ordinary run of the task that skips the blocks the workers did; exit status 1 when a block failed."
     )
 

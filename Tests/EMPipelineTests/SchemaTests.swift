@@ -1,4 +1,5 @@
 @testable import EMPipeline
+import EMStorage
 import EMVolume
 import Testing
 
@@ -23,6 +24,9 @@ struct SchemaTests {
         #expect(choice == .failure(ParameterParseError(message: "expected one of minmax, percentile, got 'percentil' (did you mean 'percentile'?)")))
         let volume = ParameterType.volume.parse(.scalar("maks"), stageNames: ["mask", "raw"])
         #expect(volume == .failure(ParameterParseError(message: "'maks' is neither a stage of this pipeline nor a store address (did you mean stage 'mask'?)")))
+        let stored = ParameterType.storedVolume.parse(.scalar("sav"), stageNames: ["save", "mask"])
+        guard case let .failure(storedProblem) = stored else { Issue.record("'sav' parsed as \(stored)"); return }
+        #expect(storedProblem.message.hasPrefix("'sav' is neither a stage of this pipeline nor a store address (did you mean stage 'save'?): "), "\(storedProblem)")
         #expect(try ParameterType.volume.parse(.scalar("mask"), stageNames: ["mask"]).get() == .stage("mask"))
         #expect(try ParameterType.volume.parse(.scalar("a.h5:raw"), stageNames: ["mask"]).get() == .store(.init(format: .hdf5, path: "a.h5", key: "raw")))
     }

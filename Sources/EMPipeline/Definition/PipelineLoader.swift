@@ -26,8 +26,17 @@ import Yams
 ///     output: labels.zarr/labels
 /// ```
 public enum PipelineLoader {
+    /// The top-level keys of a pipeline file, each with what it holds (for the pipeline reference).
+    public static let topLevelSections: [(key: String, doc: String)] = [
+        ("name", "The pipeline's name, used in logs and provenance files. Default: the file name without its extension."),
+        ("description", "One line saying what the pipeline does."),
+        ("vars", "Variables: a mapping of names to default values (`~` for none, then `--set name=value` must give one). `${name}` in any value (also in other variables) is replaced by the variable's value; `$$` writes a literal `$`. `emflow validate`, `emflow run` and `emflow submit` take `--set name=value` to override a default."),
+        ("execution", "How the pipeline runs: block layout and resources (the keys below)."),
+        ("stages", "Required. A mapping of stage names (letters, digits, `_` and `-`) to stages; each stage has `kind:` and the parameters of its kind. A stage names another stage as its input by that stage's name, or reads a store by its address. The order in the file does not matter: each stage runs after its inputs."),
+    ]
+
     /// The top-level keys of a pipeline file.
-    public static let topLevelKeys = ["name", "description", "vars", "execution", "stages"]
+    public static var topLevelKeys: [String] { topLevelSections.map(\.key) }
 
     /// Loads and validates the pipeline in `path`.
     ///

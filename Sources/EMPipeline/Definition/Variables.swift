@@ -1,3 +1,4 @@
+import EMStorage
 import Foundation
 
 /// A `--set name=value` given on the command line.

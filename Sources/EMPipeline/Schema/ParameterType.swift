@@ -157,20 +157,25 @@ extension ParameterType {
         case .volume:
             if stageNames.contains(text) { return .success(.stage(text)) }
             if let address = try? StoreAddress.parse(text) { return .success(.store(address)) }
-            let hint = Suggestions.closest(to: text, among: stageNames.sorted()).map { " (did you mean stage '\($0)'?)" } ?? ""
-            return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address\(hint)"))
+            return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address\(stageSuggestion(text, stageNames))"))
         case .existingStore, .outputStore:
             do { return .success(.store(try StoreAddress.parse(text))) }
             catch { return .failure(ParameterParseError(message: "\(error)")) }
         case .storedVolume:
             if stageNames.contains(text) { return .success(.stage(text)) }
             do { return .success(.store(try StoreAddress.parse(text))) }
-            catch { return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address: \(error)")) }
+            catch {
+                return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address\(stageSuggestion(text, stageNames)): \(error)"))
+            }
         case .checkpoint:
             return .success(stageNames.contains(text) ? .stage(text) : .text(text))
         case .coordinate:
             preconditionFailure("handled above")
         }
+    }
+
+    private func stageSuggestion(_ text: String, _ stageNames: Set<String>) -> String {
+        Suggestions.closest(to: text, among: stageNames.sorted()).map { " (did you mean stage '\($0)'?)" } ?? ""
     }
 
     private func suggestion(_ text: String, _ words: [String]) -> String {

@@ -1,4 +1,5 @@
 import EMNN
+import EMStorage
 import Foundation
 import Yams
 
