@@ -92,14 +92,14 @@ public final class ZarrStore: VolumeStore, Sendable {
         case .group?:
             throw StorageError.missing(path: directory, what: "Zarr array (this is a group; address an array inside it, e.g. \(StoreAddress(format: .zarr, path: address.path, key: address.key.isEmpty ? "raw" : address.key + "/raw")))")
         case nil:
-            throw StorageError.missing(path: directory, what: "Zarr array (.zarray or zarr.json)" + missingArrayHint(address))
+            throw StorageError.missing(path: directory, what: "Zarr array (.zarray or zarr.json\(missingArrayHint(address)))")
         }
         let (voxelSize, origin) = try placement(address: address, version: array.version,
                                                  attributes: MetadataReader(attributes, path: attributesPath))
         return ZarrStore(address: address, array: array, directory: directory, voxelSize: voxelSize, origin: origin)
     }
 
-    /// ` (did you mean 'out.zarr/volumes/raw'? arrays in the hierarchy: ...)` for an address
+    /// `; did you mean 'out.zarr/volumes/raw'? arrays in the hierarchy: ...` for an address
     /// whose array does not exist, or "" when the hierarchy holds no array.
     private static func missingArrayHint(_ address: StoreAddress) -> String {
         let keys = ZarrHierarchy.arrayKeys(under: address.path)
@@ -107,7 +107,7 @@ public final class ZarrStore: VolumeStore, Sendable {
         let closest = Suggestions.closest(to: address.key, among: keys)
             .map { "did you mean '\(StoreAddress(format: .zarr, path: address.path, key: $0))'? " } ?? ""
         let shown = keys.prefix(20).joined(separator: ", ") + (keys.count > 20 ? " and \(keys.count - 20) more" : "")
-        return " (\(closest)arrays in the hierarchy: \(shown))"
+        return "; \(closest)arrays in the hierarchy: \(shown)"
     }
 
     /// Voxel size and origin: OME-Zarr on the parent group, else the array's attributes.

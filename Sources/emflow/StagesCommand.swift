@@ -27,8 +27,10 @@ struct StagesCommand: ParsableCommand {
     var markdown = false
 
     func validate() throws {
-        if markdown, let kind {
-            throw ValidationError("--markdown prints the reference of every stage kind; leave out '\(kind)'")
+        guard let kind else { return }
+        if markdown { throw ValidationError("--markdown prints the reference of every stage kind; leave out '\(kind)'") }
+        if StageKinds.named(kind) == nil {
+            throw ValidationError("unknown stage kind '\(kind)'" + Suggestions.hint(for: kind, among: StageSchema.all.map(\.kind)))
         }
     }
 
@@ -45,9 +47,7 @@ struct StagesCommand: ParsableCommand {
             print("\nemflow stages KIND shows a kind's parameters; emflow stages --markdown prints the full reference.")
             return
         }
-        guard let schema = StageKinds.named(kind)?.schema else {
-            throw ValidationError("unknown stage kind '\(kind)'" + Suggestions.hint(for: kind, among: StageSchema.all.map(\.kind)))
-        }
+        guard let schema = StageKinds.named(kind)?.schema else { preconditionFailure("validate() checked the kind") }
         print("\(schema.kind): \(schema.summary)")
         if !schema.details.isEmpty { print("\n\(schema.details)") }
         print("\nParameters:")

@@ -17,8 +17,9 @@ struct GeneratedDocsTests {
         let generated = try runEmflow(["stages", "--markdown"])
         #expect(generated.status == 0, "\(generated.stderr)")
         #expect(!generated.stdout.isEmpty)
-        #expect(committed == generated.stdout,
-                "README.md's pipeline reference differs from `emflow stages --markdown` (first difference at line \(firstDifferentLine(committed, generated.stdout))): \(Self.regenerate)")
+        if committed != generated.stdout {
+            Issue.record("README.md's pipeline reference differs from `emflow stages --markdown` (first difference at line \(firstDifferentLine(committed, generated.stdout)) of the section): \(Self.regenerate)")
+        }
     }
 
     @Test(arguments: [("bash", "emflow.bash"), ("zsh", "_emflow"), ("fish", "emflow.fish")])
@@ -28,8 +29,9 @@ struct GeneratedDocsTests {
         let generated = try runEmflow(["--generate-completion-script", shell])
         #expect(generated.status == 0, "\(generated.stderr)")
         #expect(generated.stdout.contains("stages"), "the \(shell) script does not complete the subcommands")
-        #expect(committed == generated.stdout,
-                "completions/\(file) differs from `emflow --generate-completion-script \(shell)` (first difference at line \(firstDifferentLine(committed, generated.stdout))): \(Self.regenerate)")
+        if committed != generated.stdout {
+            Issue.record("completions/\(file) differs from `emflow --generate-completion-script \(shell)` (first difference at line \(firstDifferentLine(committed, generated.stdout))): \(Self.regenerate)")
+        }
     }
 
     /// The first line number (from 1) where two texts differ.
