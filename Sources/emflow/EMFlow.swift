@@ -1,4 +1,5 @@
 import ArgumentParser
+import EMStorage
 
 /// The `emflow` command line: thin over the library layers.
 @main
@@ -27,6 +28,19 @@ struct EMFlow: ParsableCommand {
             BenchCommand.self,
         ]
     )
+}
+
+extension EMFlow {
+    /// Parses and runs the command line, suggesting the closest subcommand for a misspelt one
+    /// (`emflow stagse` says "did you mean 'stages'?").
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        if let word = arguments.first, !word.hasPrefix("-"), word != "help", !names.contains(word) {
+            exit(withError: ValidationError("unknown command '\(word)'" + Suggestions.hint(for: word, among: names)))
+        }
+        main(arguments)
+    }
 }
 
 /// The version this build reports in `--version` and provenance files.

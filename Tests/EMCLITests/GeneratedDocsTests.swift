@@ -85,6 +85,13 @@ struct CommandSuggestionTests {
         try expectFailure(["convert", input, Self.directory.path + "/c.zarr/b", "--codec", "blosc-zstf"], mentions: ["did you mean 'blosc-zstd'?"])
     }
 
+    @Test func misspeltCommandSuggestsTheClosest() throws {
+        try expectFailure(["stagse"], mentions: ["unknown command 'stagse'", "did you mean 'stages'?"])
+        try expectFailure(["evalute", "--prediction", "p.zarr/a"], mentions: ["did you mean 'evaluate'?"])
+        try expectFailure(["frobnicate"], mentions: ["expected one of: info, convert"])
+        #expect(try runEmflow(["help", "stages"]).status == 0)
+    }
+
     @Test func stagesCommandShowsKindsAndSuggests() throws {
         let list = try runEmflow(["stages"])
         #expect(list.status == 0, "\(list.stderr)")

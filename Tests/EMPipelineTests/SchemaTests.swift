@@ -27,6 +27,10 @@ struct SchemaTests {
         let stored = ParameterType.storedVolume.parse(.scalar("sav"), stageNames: ["save", "mask"])
         guard case let .failure(storedProblem) = stored else { Issue.record("'sav' parsed as \(stored)"); return }
         #expect(storedProblem.message.hasPrefix("'sav' is neither a stage of this pipeline nor a store address (did you mean stage 'save'?): "), "\(storedProblem)")
+        let checkpoint = ParameterType.checkpoint.parse(.scalar("trian"), stageNames: ["train", "predict"])
+        #expect(checkpoint == .failure(ParameterParseError(message: "'trian' is neither a stage of this pipeline nor a checkpoint directory (did you mean stage 'train'?)")))
+        #expect(try ParameterType.checkpoint.parse(.scalar("train"), stageNames: ["train"]).get() == .stage("train"))
+        #expect(try ParameterType.checkpoint.parse(.scalar("runs/a/best"), stageNames: ["train"]).get() == .text("runs/a/best"))
         #expect(try ParameterType.volume.parse(.scalar("mask"), stageNames: ["mask"]).get() == .stage("mask"))
         #expect(try ParameterType.volume.parse(.scalar("a.h5:raw"), stageNames: ["mask"]).get() == .store(.init(format: .hdf5, path: "a.h5", key: "raw")))
     }

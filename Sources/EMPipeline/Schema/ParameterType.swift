@@ -1,5 +1,6 @@
 import EMStorage
 import EMVolume
+import Foundation
 
 /// The type of a stage parameter: how its YAML value is read and what a wrong value is told.
 public enum ParameterType: Hashable, Sendable, CustomStringConvertible {
@@ -168,7 +169,13 @@ extension ParameterType {
                 return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a store address\(stageSuggestion(text, stageNames)): \(error)"))
             }
         case .checkpoint:
-            return .success(stageNames.contains(text) ? .stage(text) : .text(text))
+            if stageNames.contains(text) { return .success(.stage(text)) }
+            // A misspelt train stage, not a directory that happens to be named like one.
+            let hint = stageSuggestion(text, stageNames)
+            if !hint.isEmpty && !FileManager.default.fileExists(atPath: text) {
+                return .failure(ParameterParseError(message: "'\(text)' is neither a stage of this pipeline nor a checkpoint directory\(hint)"))
+            }
+            return .success(.text(text))
         case .coordinate:
             preconditionFailure("handled above")
         }
