@@ -14,23 +14,28 @@ public struct AdamConfiguration: Codable, Equatable, Sendable {
     public var weightDecay: Float
     /// Gradients are scaled so their global L2 norm is at most this; `nil` disables clipping.
     public var gradientClipNorm: Float?
+    /// Decay of an exponential moving average of the weights kept beside them (e.g. 0.99: about the
+    /// last 100 steps); validation and checkpoints use the average. `nil` keeps no average.
+    public var averageDecay: Float?
 
     /// Creates a configuration; defaults are PyTorch's Adam defaults with learning rate 1e-3.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, gradientClipNorm: Float? = nil) {
+                weightDecay: Float = 0, gradientClipNorm: Float? = nil, averageDecay: Float? = nil) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
         self.gradientClipNorm = gradientClipNorm
+        self.averageDecay = averageDecay
     }
 }
 
-/// Adam with optional decoupled weight decay (AdamW) and global gradient-norm clipping.
+/// Adam with optional decoupled weight decay (AdamW), global gradient-norm clipping and an
+/// exponential moving average of the weights.
 ///
-/// Moments are kept per parameter name, so a network can be rebuilt and its optimiser state
-/// restored from a checkpoint.
+/// Moments and averages are kept per parameter name, so a network can be rebuilt and its
+/// optimiser state restored from a checkpoint.
 public final class Adam {
     /// The settings used by the next step.
     public var configuration: AdamConfiguration
@@ -38,19 +43,24 @@ public final class Adam {
     public private(set) var step: Int
     /// First and second moments per parameter name.
     public private(set) var moments: [String: (first: [Float], second: [Float])]
+    /// The moving average of each parameter's values after each update (empty without `averageDecay`).
+    public private(set) var averages: [String: [Float]]
 
     /// Creates an optimiser with no history.
     public init(configuration: AdamConfiguration = AdamConfiguration()) {
         self.configuration = configuration
         step = 0
         moments = [:]
+        averages = [:]
     }
 
-    /// Restores an optimiser from saved moments and step count.
-    public init(configuration: AdamConfiguration, step: Int, moments: [String: (first: [Float], second: [Float])]) {
+    /// Restores an optimiser from saved moments, weight averages and step count.
+    public init(configuration: AdamConfiguration, step: Int, moments: [String: (first: [Float], second: [Float])],
+                averages: [String: [Float]] = [:]) {
         self.configuration = configuration
         self.step = step
         self.moments = moments
+        self.averages = averages
     }
 
     /// Global L2 norm of the gradients of `parameters`.
@@ -84,7 +94,17 @@ public final class Adam {
             }
             parameter.value = value
             moments[parameter.name] = (m, v)
+            if let decay = c.averageDecay {
+                averages[parameter.name] = Self.average(averages[parameter.name], moving: value, decay: decay)
+            }
         }
         return norm
+    }
+
+    /// `decay * average + (1 - decay) * value`, element by element; the first average is the value itself.
+    private static func average(_ average: [Float]?, moving value: [Float], decay: Float) -> [Float] {
+        guard var average, average.count == value.count else { return value }
+        for i in 0..<value.count { average[i] = decay * average[i] + (1 - decay) * value[i] }
+        return average
     }
 }

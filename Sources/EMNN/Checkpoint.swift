@@ -104,13 +104,19 @@ extension UNet {
 
 extension UNetTrainer {
     /// Writes the network and the training state (step, settings, Adam moments) into `directory`.
+    ///
+    /// With weight averaging, `model.safetensors` holds the averaged weights (the ones to predict
+    /// with) and the optimiser file the training weights (`NAME.training`) to resume from.
     public func save(to directory: URL, metadata: [String: String] = [:]) throws {
-        try network.save(to: directory)
+        try withAveragedWeights { try network.save(to: directory) }
         var tensors: [NamedTensor] = []
         for parameter in network.parameters {
             guard let (m, v) = optimizer.moments[parameter.name] else { continue }
             tensors.append(NamedTensor(name: "\(parameter.name).adam_m", shape: parameter.shape, values: m))
             tensors.append(NamedTensor(name: "\(parameter.name).adam_v", shape: parameter.shape, values: v))
+            if optimizer.averages[parameter.name] != nil {
+                tensors.append(NamedTensor(name: "\(parameter.name).training", shape: parameter.shape, values: parameter.value))
+            }
         }
         try SafeTensors.write(tensors, metadata: ["step": String(optimizer.step)],
                               to: directory.appendingPathComponent(CheckpointFile.optimizer))
@@ -127,7 +133,15 @@ extension UNetTrainer {
         let tensors = Dictionary(try SafeTensors.read(from: momentsURL).tensors.map { ($0.name, $0.values) },
                                  uniquingKeysWith: { a, _ in a })
         var moments: [String: (first: [Float], second: [Float])] = [:]
+        var averages: [String: [Float]] = [:]
         for parameter in network.parameters {
+            if let training = tensors["\(parameter.name).training"] {
+                guard training.count == parameter.value.count else {
+                    throw NNError.checkpoint(path: momentsURL.path, message: "training weights of '\(parameter.name)' are mis-sized")
+                }
+                averages[parameter.name] = parameter.value
+                parameter.value = training
+            }
             switch (tensors["\(parameter.name).adam_m"], tensors["\(parameter.name).adam_v"]) {
             case let (m?, v?) where m.count == parameter.value.count && v.count == parameter.value.count:
                 moments[parameter.name] = (m, v)
@@ -137,6 +151,7 @@ extension UNetTrainer {
                 throw NNError.checkpoint(path: momentsURL.path, message: "Adam moments of '\(parameter.name)' are missing or mis-sized")
             }
         }
-        self.init(network: network, optimizer: Adam(configuration: state.optimizer, step: state.step, moments: moments), loss: state.loss)
+        self.init(network: network, optimizer: Adam(configuration: state.optimizer, step: state.step, moments: moments, averages: averages),
+                  loss: state.loss)
     }
 }

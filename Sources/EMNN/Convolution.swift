@@ -8,7 +8,7 @@ import EMVolume
 public final class Convolution: Layer {
     let core: ConvolutionCore
 
-    /// Creates a convolution with He-initialised weights and zero bias.
+    /// Creates a convolution with randomly initialised weights and bias (see `WeightInitialization`).
     ///
     /// - Parameters:
     ///   - name: prefix of the parameter names (`name.weight`, `name.bias`).
@@ -16,13 +16,14 @@ public final class Convolution: Layer {
     ///   - padding: `.same` keeps the size (stride 1), `.valid` uses no padding.
     ///   - fusedReLU: apply ReLU to the output inside the convolution.
     ///   - seed: seed of the weight initialisation.
+    ///   - initialization: how weights and bias are drawn.
     public init(name: String, inputChannels: Int, outputChannels: Int, kernel: Coordinate,
                 stride: Coordinate = Coordinate(repeating: 1), padding: Padding = .same, fusedReLU: Bool = false,
-                context: ComputeContext, seed: UInt64 = 0) throws {
+                context: ComputeContext, seed: UInt64 = 0, initialization: WeightInitialization = .he) throws {
         let (low, high) = padding.amounts(kernel: kernel)
         core = try ConvolutionCore(kind: .convolution, name: name, inputChannels: inputChannels, outputChannels: outputChannels,
                                    kernel: kernel, stride: stride, paddingLow: low, paddingHigh: high, fusedReLU: fusedReLU,
-                                   context: context, seed: seed)
+                                   context: context, seed: seed, initialization: initialization)
     }
 
     /// The weight, `[out, in, kz, ky, kx]`, with its connectivity mask `[out, in]`.
@@ -72,12 +73,13 @@ public final class Convolution: Layer {
 public final class TransposedConvolution: Layer {
     let core: ConvolutionCore
 
-    /// Creates a transposed convolution with He-initialised weights and zero bias.
+    /// Creates a transposed convolution with randomly initialised weights and bias (see `WeightInitialization`).
     public init(name: String, inputChannels: Int, outputChannels: Int, kernel: Coordinate, stride: Coordinate,
-                fusedReLU: Bool = false, context: ComputeContext, seed: UInt64 = 0) throws {
+                fusedReLU: Bool = false, context: ComputeContext, seed: UInt64 = 0,
+                initialization: WeightInitialization = .he) throws {
         core = try ConvolutionCore(kind: .transposed, name: name, inputChannels: inputChannels, outputChannels: outputChannels,
                                    kernel: kernel, stride: stride, paddingLow: .zero, paddingHigh: .zero, fusedReLU: fusedReLU,
-                                   context: context, seed: seed)
+                                   context: context, seed: seed, initialization: initialization)
     }
 
     /// The weight, `[in, out, kz, ky, kx]`, with its connectivity mask `[in, out]`.

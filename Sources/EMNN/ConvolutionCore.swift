@@ -175,7 +175,8 @@ final class ConvolutionCore {
     }
 
     init(kind: Kind, name: String, inputChannels: Int, outputChannels: Int, kernel: Coordinate, stride: Coordinate,
-         paddingLow: Coordinate, paddingHigh: Coordinate, fusedReLU: Bool, context: ComputeContext, seed: UInt64) throws {
+         paddingLow: Coordinate, paddingHigh: Coordinate, fusedReLU: Bool, context: ComputeContext, seed: UInt64,
+         initialization: WeightInitialization) throws {
         guard inputChannels > 0, outputChannels > 0 else {
             throw NNError.invalidConfiguration("\(name): channel counts must be positive (got \(inputChannels) -> \(outputChannels))")
         }
@@ -195,11 +196,11 @@ final class ConvolutionCore {
         let fanIn = (kind == .convolution ? inputChannels : outputChannels) * taps
         let shape = kind == .convolution ? [outputChannels, inputChannels] : [inputChannels, outputChannels]
         var random = SeededGenerator(seed: seed)
-        // He initialisation (uniform with the variance 2 / fan-in), suited to ReLU networks.
-        let limit = Float((6.0 / Double(fanIn)).squareRoot())
+        let (weightLimit, biasLimit) = initialization.limits(fanIn: fanIn)
         weight = Parameter(name: "\(name).weight", shape: shape + kernel.components,
-                           value: (0..<(inputChannels * outputChannels * taps)).map { _ in Float.random(in: -limit...limit, using: &random) })
-        bias = Parameter(name: "\(name).bias", shape: [outputChannels], value: Array(repeating: 0, count: outputChannels))
+                           value: (0..<(inputChannels * outputChannels * taps)).map { _ in Float.random(in: -weightLimit...weightLimit, using: &random) })
+        bias = Parameter(name: "\(name).bias", shape: [outputChannels],
+                         value: (0..<outputChannels).map { _ in biasLimit > 0 ? Float.random(in: -biasLimit...biasLimit, using: &random) : 0 })
     }
 
     /// oneDNN's logical weight dimensions: `[out, in, kz, ky, kx]` for both kinds.

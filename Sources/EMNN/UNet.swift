@@ -41,7 +41,8 @@ public final class UNet {
                 let width = c.width(layer: "\(prefix).\(level).conv\(i)", level: level)
                 layers.append(try Convolution(name: "\(prefix).\(level).conv\(i)", inputChannels: channels, outputChannels: width,
                                               kernel: c.kernelSizes[level], padding: c.padding,
-                                              fusedReLU: c.normalizationGroups == nil, context: context, seed: nextSeed()))
+                                              fusedReLU: c.normalizationGroups == nil, context: context, seed: nextSeed(),
+                                 initialization: c.initialization))
                 if let groups = c.normalizationGroups {
                     layers.append(try GroupNormalization(name: "\(prefix).\(level).norm\(i)", channels: width, groups: groups))
                     layers.append(ReLU())
@@ -57,7 +58,8 @@ public final class UNet {
         upsamplers = try (0..<(c.depth - 1)).map {
             try TransposedConvolution(name: "upsample.\($0)", inputChannels: c.levelOutputWidth(level: $0 + 1),
                                       outputChannels: c.width(layer: "upsample.\($0)", level: $0),
-                                      kernel: c.poolingFactors[$0], stride: c.poolingFactors[$0], context: context, seed: nextSeed())
+                                      kernel: c.poolingFactors[$0], stride: c.poolingFactors[$0], context: context, seed: nextSeed(),
+                                 initialization: c.initialization)
         }
         skips = (0..<(c.depth - 1)).map { _ in CropConcatenate() }
         decoder = try (0..<(c.depth - 1)).map {
@@ -65,7 +67,8 @@ public final class UNet {
                       inputChannels: c.blockOutputWidth("encoder", level: $0) + c.width(layer: "upsample.\($0)", level: $0))
         }
         head = try Convolution(name: "head", inputChannels: c.levelOutputWidth(level: 0), outputChannels: c.outputChannels,
-                               kernel: Coordinate(repeating: 1), context: context, seed: nextSeed())
+                               kernel: Coordinate(repeating: 1), context: context, seed: nextSeed(),
+                                 initialization: c.initialization)
     }
 
     /// Every layer with parameters, in forward order.

@@ -34,6 +34,8 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
     public var normalizationGroups: Int?
     /// Seed of the weight initialisation.
     public var seed: UInt64
+    /// How the initial weights and biases are drawn.
+    public var initialization: WeightInitialization
     /// Output channels of individual layers (`encoder.L.convI`, `decoder.L.convI`, `upsample.L`)
     /// that differ from `width(level:)`, as a compacted (pruned) network has; `nil` for none.
     public var layerWidths: [String: Int]?
@@ -41,7 +43,8 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
     /// Creates a configuration; the defaults describe a depth-3, base-16, 3x3x3, pool-2 U-Net.
     public init(inputChannels: Int = 1, outputChannels: Int = 1, depth: Int = 3, baseWidth: Int = 16,
                 widthMultiplier: Double = 2, kernelSizes: [Coordinate]? = nil, poolingFactors: [Coordinate]? = nil,
-                convolutionsPerLevel: Int = 2, padding: Padding = .same, normalizationGroups: Int? = nil, seed: UInt64 = 0) {
+                convolutionsPerLevel: Int = 2, padding: Padding = .same, normalizationGroups: Int? = nil, seed: UInt64 = 0,
+                initialization: WeightInitialization = .he) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.depth = depth
@@ -53,6 +56,7 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
         self.padding = padding
         self.normalizationGroups = normalizationGroups
         self.seed = seed
+        self.initialization = initialization
         self.layerWidths = nil
     }
 
@@ -138,7 +142,7 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
 extension UNetConfiguration {
     private enum CodingKeys: String, CodingKey {
         case inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors
-        case convolutionsPerLevel, padding, normalizationGroups, seed, layerWidths
+        case convolutionsPerLevel, padding, normalizationGroups, seed, initialization, layerWidths
     }
 
     /// Decodes a configuration whose coordinates are `[z, y, x]` arrays.
@@ -162,7 +166,8 @@ extension UNetConfiguration {
                   convolutionsPerLevel: try c.decode(Int.self, forKey: .convolutionsPerLevel),
                   padding: try c.decode(Padding.self, forKey: .padding),
                   normalizationGroups: try c.decodeIfPresent(Int.self, forKey: .normalizationGroups),
-                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0)
+                  seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0,
+                  initialization: try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .he)
         layerWidths = try c.decodeIfPresent([String: Int].self, forKey: .layerWidths)
     }
 
@@ -180,6 +185,28 @@ extension UNetConfiguration {
         try c.encode(padding, forKey: .padding)
         try c.encodeIfPresent(normalizationGroups, forKey: .normalizationGroups)
         try c.encode(seed, forKey: .seed)
+        try c.encode(initialization, forKey: .initialization)
         try c.encodeIfPresent(layerWidths, forKey: .layerWidths)
+    }
+}
+
+/// How a convolution's initial weights and bias are drawn (uniformly, with a bound from the fan-in:
+/// input channels x kernel taps, or output channels x taps for a transposed convolution).
+public enum WeightInitialization: String, Codable, Equatable, Sendable, CaseIterable {
+    /// He (Kaiming) uniform: weights in +-sqrt(6 / fan-in) (variance 2 / fan-in, which keeps ReLU
+    /// activations' scale from layer to layer), zero bias.
+    case he
+    /// PyTorch's default for Conv3d and ConvTranspose3d: weights and bias in +-1 / sqrt(fan-in)
+    /// (`kaiming_uniform_(a=sqrt(5))`), a third of He's variance.
+    case pytorch
+
+    /// The bounds of the uniform weight and bias distributions for `fanIn` (0: a zero bias).
+    func limits(fanIn: Int) -> (weight: Float, bias: Float) {
+        switch self {
+        case .he: return (Float((6.0 / Double(fanIn)).squareRoot()), 0)
+        case .pytorch:
+            let bound = Float(1 / Double(fanIn).squareRoot())
+            return (bound, bound)
+        }
     }
 }

@@ -35,6 +35,21 @@ public final class UNetTrainer {
         return value
     }
 
+    /// Runs `body` with the optimiser's weight averages in the network (when it keeps any), then
+    /// puts the training weights back.
+    public func withAveragedWeights<T>(_ body: () throws -> T) rethrows -> T {
+        let averages = optimizer.averages
+        if averages.isEmpty { return try body() }
+        var training: [(Parameter, [Float])] = []
+        for parameter in network.parameters {
+            guard let average = averages[parameter.name] else { continue }
+            training.append((parameter, parameter.value))
+            parameter.value = average
+        }
+        defer { for (parameter, value) in training { parameter.value = value } }
+        return try body()
+    }
+
     /// The loss on one batch without training.
     public func evaluate(input: Tensor, target: Tensor, weightMask: Tensor? = nil) throws -> LossValue {
         let logits = try network.forward(input, training: false)

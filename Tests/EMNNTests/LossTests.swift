@@ -96,4 +96,21 @@ struct LossTests {
             #expect(maxDifference(q.value, b.map { Float($0) }) < 1e-5)
         }
     }
+
+    @Test("the weight average follows a = d a + (1 - d) w, starting at the first updated weights")
+    func weightAverage() throws {
+        let p = Parameter(name: "w", shape: [3], value: [1, -2, 0.5])
+        let adam = Adam(configuration: AdamConfiguration(learningRate: 0.1, averageDecay: 0.9))
+        var average: [Double] = []
+        for round in 1...4 {
+            p.gradient = [Float(round), -1, 0.5 * Float(round)]
+            adam.update([p])
+            let w = p.value.map(Double.init)
+            average = average.isEmpty ? w : zip(average, w).map { 0.9 * $0 + 0.1 * $1 }
+            let kept = try #require(adam.averages["w"])
+            #expect(maxDifference(kept, average.map { Float($0) }) < 1e-6)
+        }
+        #expect(maxDifference(p.value, average.map { Float($0) }) > 1e-3, "the average lags the weights")
+        #expect(Adam(configuration: AdamConfiguration()).averages.isEmpty)
+    }
 }

@@ -68,6 +68,36 @@ struct TrainingSessionTests {
         #expect(lines.count == 6)
     }
 
+    @Test("with weight averaging, checkpoints hold the average, validation uses it and resuming is exact")
+    func weightAveraging() throws {
+        var averaged = configuration(output: try TestEnvironment.temporaryDirectory("train-average"), steps: 6, validationEvery: 3)
+        averaged.optimizer.averageDecay = 0.8
+        let whole = try session(averaged)
+        let full = try whole.run()
+        let last = URL(fileURLWithPath: averaged.output).appendingPathComponent(TrainingSession.lastDirectory)
+        let saved = try UNet(checkpoint: last, threads: 1)
+        for parameter in saved.parameters {
+            #expect(parameter.value == whole.trainer.optimizer.averages[parameter.name], "\(parameter.name)")
+        }
+        // Validation saw the averaged network: recomputing it with the saved average agrees.
+        let validation = try syntheticTrainingVolume(Coordinate(5, 24, 36), seed: 2)
+        let metrics = try saved.validate(on: validation, region: validation.raw.box, blockOutput: try averaged.blockShape(),
+                                         loss: averaged.loss)
+        let logged = try #require(full.last?.validation)
+        #expect(abs(metrics.loss - logged.loss) < 1e-5 && abs(metrics.averagePrecision - logged.averagePrecision) < 1e-5)
+        var parts = averaged
+        parts.output = try TestEnvironment.temporaryDirectory("train-average-parts").path
+        let firstHalf = try session(parts).run(until: 3)
+        let resumed = try session(parts, resume: URL(fileURLWithPath: parts.output).appendingPathComponent(TrainingSession.lastDirectory))
+        let secondHalf = try resumed.run()
+        #expect((firstHalf + secondHalf).map(\.loss) == full.map(\.loss))
+        #expect((firstHalf + secondHalf).map(\.validation) == full.map(\.validation))
+        for (p, q) in zip(whole.trainer.network.parameters, resumed.trainer.network.parameters) {
+            #expect(p.value == q.value, "\(p.name)")
+            #expect(whole.trainer.optimizer.averages[p.name] == resumed.trainer.optimizer.averages[q.name], "\(p.name)")
+        }
+    }
+
     @Test("blockwise validation prediction equals one whole-region pass")
     func blockwiseEqualsWhole() throws {
         var config = Self.network

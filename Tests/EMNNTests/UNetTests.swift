@@ -75,6 +75,32 @@ struct UNetTests {
         #expect(maxDifference(batch[1][0].storage, try net.predict(other)[0].storage) < 1e-6)
     }
 
+    @Test("He and PyTorch-default initialisations draw within their bounds with their variances", arguments: WeightInitialization.allCases)
+    func initialization(_ initialization: WeightInitialization) throws {
+        let configuration = UNetConfiguration(depth: 2, baseWidth: 16, kernelSizes: [Coordinate(3, 3, 3), Coordinate(3, 3, 3)],
+                                              poolingFactors: [Coordinate(2, 2, 2)], seed: 3, initialization: initialization)
+        let net = try UNet(configuration: configuration)
+        let layer = "encoder.1.conv1", fanIn = 32 * 27
+        let weight = try #require(net.parameters.first { $0.name == "\(layer).weight" })
+        let bias = try #require(net.parameters.first { $0.name == "\(layer).bias" })
+        let bound = initialization == .he ? (6.0 / Double(fanIn)).squareRoot() : 1 / Double(fanIn).squareRoot()
+        let variance = weight.value.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(weight.value.count)
+        #expect(weight.value.allSatisfy { abs(Double($0)) <= bound })
+        #expect(abs(variance / (bound * bound / 3) - 1) < 0.05, "variance \(variance) vs \(bound * bound / 3)")
+        if initialization == .he {
+            #expect(bias.value.allSatisfy { $0 == 0 })
+        } else {
+            #expect(bias.value.allSatisfy { abs(Double($0)) <= bound } && bias.value.contains { $0 != 0 })
+        }
+        // The choice is part of the saved configuration; a configuration without it means He.
+        let decoded = try JSONDecoder().decode(UNetConfiguration.self, from: JSONEncoder().encode(configuration))
+        #expect(decoded.initialization == initialization)
+        var object = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(configuration)) as? [String: Any])
+        object["initialization"] = nil
+        let legacy = try JSONDecoder().decode(UNetConfiguration.self, from: JSONSerialization.data(withJSONObject: object))
+        #expect(legacy.initialization == .he)
+    }
+
     @Test("nonsense configurations and inputs are refused with what would work")
     func refusals() throws {
         func message(_ body: () throws -> Void) -> String {

@@ -142,8 +142,10 @@ public final class TrainingSession {
             var record = TrainingRecord(step: step, loss: value.total, bce: value.bce, dice: value.dice, validation: nil, seconds: 0)
             record.pruning = try pruner?.afterStep(step)
             if let validation, let every = configuration.validation?.every, step % every == 0 || step == end {
-                let metrics = try trainer.network.validate(on: validation.data, region: validation.region,
-                                                           blockOutput: try configuration.blockShape(), loss: configuration.loss)
+                let metrics = try trainer.withAveragedWeights {
+                    try trainer.network.validate(on: validation.data, region: validation.region,
+                                                 blockOutput: try configuration.blockShape(), loss: configuration.loss)
+                }
                 record.validation = metrics
                 if metrics.averagePrecision > bestScore, pruner?.reachedTarget ?? true {
                     bestScore = metrics.averagePrecision
