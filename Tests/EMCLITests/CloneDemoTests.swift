@@ -13,28 +13,21 @@ struct CloneDemoTests {
     static let disabledReason: Comment =
         "builds a fresh clone in release (minutes): set EMFLOW_CLONE_DEMO_TEST=1 to run it (.ci/run does)"
 
-    /// Runs `command` through `/usr/bin/env`, throwing with its output when it fails.
+    /// Runs `command` through `/usr/bin/env`; fails the test with its output when it fails.
     @discardableResult
     func run(_ command: [String], in directory: URL) throws -> String {
         let result = try runProcess("/usr/bin/env", command, currentDirectory: directory)
-        guard result.status == 0 else {
-            throw ProcessFailure(description: "\(command.joined(separator: " ")) exited \(result.status):\n"
-                                 + "\(result.stdout.suffix(4000))\n\(result.stderr.suffix(4000))")
-        }
+        try #require(result.status == 0, """
+            \(command.joined(separator: " ")) exited \(result.status):
+            \(result.stdout.suffix(4000))
+            \(result.stderr.suffix(4000))
+            """)
         return result.stdout
     }
 
-    /// The numbers that follow `label` in `text` (e.g. the F1 and PR-AUC cells of the report).
+    /// The numbers written right after `label` in `text`, in order (the report's metric cards).
     func numbers(after label: String, in text: String) -> [Double] {
-        var values: [Double] = []
-        var rest = text[...]
-        while let range = rest.range(of: label) {
-            rest = rest[range.upperBound...]
-            let tail = rest.prefix(200).drop { !$0.isNumber }
-            let digits = tail.prefix { $0.isNumber || $0 == "." }
-            if let value = Double(digits) { values.append(value) }
-        }
-        return values
+        text.components(separatedBy: label).dropFirst().compactMap { Double($0.prefix { $0.isNumber || $0 == "." }) }
     }
 
     @Test("a fresh clone runs `make demo` and writes a report with F1 and PR-AUC",
@@ -54,29 +47,31 @@ struct CloneDemoTests {
         #expect(reportPath.hasPrefix(clone.path), "the report lies outside the clone: \(reportPath)")
         let html = try String(contentsOfFile: reportPath, encoding: .utf8)
 
-        // The bundled model's F1 and PR-AUC, then the darkness baseline's, as the report shows them.
-        let f1 = numbers(after: "F1", in: html).filter { (0...1).contains($0) }
-        let prAUC = numbers(after: "PR-AUC", in: html).filter { (0...1).contains($0) }
-        #expect(!f1.isEmpty, "no F1 value in \(reportPath)")
-        #expect(!prAUC.isEmpty, "no PR-AUC value in \(reportPath)")
-
         // The machine-readable twin beside it: the bundled model and the darkness baseline, each
         // with a voxel F1 and a PR-AUC in [0, 1], and the model ranks voxels better than darkness.
+        // The HTML shows the same numbers (three decimals) on each run's card.
         let json = URL(fileURLWithPath: reportPath).deletingLastPathComponent().appendingPathComponent("report.json")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [String: Any])
         let runs = try #require(object["runs"] as? [[String: Any]], "report.json has no runs")
-        var averagePrecision: [String: Double] = [:]
-        for run in runs {
-            let name = try #require(run["name"] as? String)
-            let volume = try #require((run["volumes"] as? [[String: Any]])?.first, "run \(name) has no volume")
+        var metrics: [(name: String, f1: Double, prAUC: Double)] = []
+        for entry in runs {
+            let name = try #require(entry["name"] as? String)
+            let volume = try #require((entry["volumes"] as? [[String: Any]])?.first, "run \(name) has no volume")
             let voxel = try #require(volume["voxel"] as? [String: Any], "run \(name) has no voxel metrics")
             let f1 = try #require(voxel["f1"] as? Double, "run \(name) has no voxel F1")
-            let ap = try #require((voxel["curve"] as? [String: Any])?["averagePrecision"] as? Double, "run \(name) has no PR-AUC")
-            #expect((0...1).contains(f1) && (0...1).contains(ap), "run \(name): F1 \(f1), PR-AUC \(ap)")
-            averagePrecision[name] = ap
+            let prAUC = try #require((voxel["curve"] as? [String: Any])?["averagePrecision"] as? Double, "run \(name) has no PR-AUC")
+            #expect((0...1).contains(f1) && (0...1).contains(prAUC), "run \(name): F1 \(f1), PR-AUC \(prAUC)")
+            metrics.append((name, f1, prAUC))
         }
-        let model = try #require(averagePrecision["bb-unet"], "no run of the bundled model in \(averagePrecision)")
-        let darkness = try #require(averagePrecision["darkness baseline"], "no darkness baseline in \(averagePrecision)")
-        #expect(model > darkness, "the bundled model (PR-AUC \(model)) does not beat the darkness baseline (\(darkness))")
+        let cardPRAUC = numbers(after: "PR-AUC (AP)</dt><dd>", in: html)
+        let cardF1 = numbers(after: "Voxel F1</dt><dd>", in: html)
+        #expect(cardPRAUC.count == metrics.count && cardF1.count == metrics.count,
+                "\(reportPath) shows PR-AUC \(cardPRAUC) and F1 \(cardF1) for \(metrics.count) runs")
+        for (shown, value) in zip(cardPRAUC + cardF1, metrics.map(\.prAUC) + metrics.map(\.f1)) {
+            #expect(abs(shown - value) <= 0.0006, "the report shows \(shown) for \(value)")
+        }
+        let model = try #require(metrics.first { $0.name == "bb-unet" }, "no run of the bundled model in \(metrics)")
+        let darkness = try #require(metrics.first { $0.name == "darkness baseline" }, "no darkness baseline in \(metrics)")
+        #expect(model.prAUC > darkness.prAUC, "the bundled model (PR-AUC \(model.prAUC)) does not beat the darkness baseline (\(darkness.prAUC))")
     }
 }
