@@ -48,7 +48,8 @@ open("benchmarks/results/vnc-synapse-training.md", "w").write(f"""# Synapse U-Ne
 
 Produced by `scripts/train-vnc-synapse.sh` ({result['date']}, {result['machine']}) with
 pipelines/train-vnc-synapse.yaml: depth 3, base 16, 1x3x3 kernels on top, 1x2x2 pooling, patches
-16x128x128, batch 2, BCE (pos_weight 5) + Dice, Adam 1e-3, half the patches centred on synapses.
+16x128x128, batch 2, BCE (pos_weight 5) + Dice, Adam 1e-3, half the patches centred on synapses,
+PyTorch's default initialisation; validation and checkpoints use the moving average of the weights (decay 0.99).
 Training data: train.h5 x 0:896; held back for validation and checkpoint choice: train.h5 x 896:1024.
 
 - steps: {result['steps']}; training wall time (including validation): {result['training_wall_s'] / 60:.1f} min
