@@ -146,4 +146,52 @@ struct TrainingSessionTests {
         }
         #expect(metrics.averagePrecision > 0.95 && metrics.bestF1 > 0.9, "AP \(metrics.averagePrecision), F1 \(metrics.bestF1)")
     }
+
+    @Test("augmented training batches of the VNC stack keep labels on their (dark) synapse voxels",
+          .enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)))
+    func batchesKeepLabelsAligned() throws {
+        let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
+        let data = try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse",
+                                           region: try Box.parse("0:20,0:512,0:896"))
+        // The source's own statistics: mean intensity of synapse voxels and of all voxels.
+        var sourceSynapse = 0.0, sourceAll = 0.0
+        data.raw.storage.withUnsafeBufferPointer { r in
+            for i in 0..<r.count { sourceAll += Double(r[i]) / 255 }
+            for i in data.foreground { sourceSynapse += Double(r[i]) / 255 }
+        }
+        sourceAll /= Double(data.raw.box.voxelCount)
+        sourceSynapse /= Double(data.foreground.count)
+        var configuration = configuration(output: try TestEnvironment.temporaryDirectory("train-batches"), steps: 1)
+        configuration.patchShape = [16, 128, 128]
+        configuration.network = UNetConfiguration(depth: 3, baseWidth: 2, kernelSizes: [Coordinate(1, 3, 3), Coordinate(3, 3, 3), Coordinate(3, 3, 3)],
+                                                  poolingFactors: [Coordinate(1, 2, 2), Coordinate(1, 2, 2)])
+        configuration.augmentation = AugmentationConfiguration(intensityScale: 0, intensityShift: 0)
+        let session = try TrainingSession(configuration: configuration, training: data, validation: nil)
+        var labelled = 0.0, labelledCount = 0.0, patches = 0, patchesWithSynapse = 0
+        for step in 0..<40 {
+            let (input, target) = try session.batch(step: step)
+            let image = input.toArray(), label = target.toArray()
+            #expect(image.count == label.count, "same-padding network: the target covers the whole patch")
+            let perPatch = label.count / configuration.batchSize
+            for n in 0..<configuration.batchSize {
+                var found = false
+                for i in (n * perPatch)..<((n + 1) * perPatch) where label[i] > 0.5 {
+                    labelled += Double(image[i])
+                    labelledCount += 1
+                    found = true
+                }
+                patches += 1
+                if found { patchesWithSynapse += 1 }
+            }
+        }
+        let batchSynapse = labelled / labelledCount
+        print("batches: labelled voxels \(batchSynapse), source synapses \(sourceSynapse), all voxels \(sourceAll), "
+            + "\(patchesWithSynapse) of \(patches) patches with synapses")
+        // Flips and rotations move image and label together: labelled voxels in the batches are
+        // as dark as synapse voxels in the source (not the mean intensity of everything).
+        #expect(abs(batchSynapse - sourceSynapse) < 0.03, "labelled voxels in batches \(batchSynapse), synapses in the source \(sourceSynapse)")
+        #expect(sourceAll - sourceSynapse > 0.2, "synapses \(sourceSynapse) against all voxels \(sourceAll)")
+        // Half the patches are centred on a synapse voxel; random ones also hit synapses sometimes.
+        #expect(Double(patchesWithSynapse) / Double(patches) >= 0.5, "\(patchesWithSynapse) of \(patches) patches hold synapse voxels")
+    }
 }
