@@ -113,12 +113,16 @@ struct TrainingSessionTests {
         #expect(difference < 1e-4)
     }
 
+    /// `region` of the shared VNC training stack (raw and synapse mask).
+    func vncTraining(region: String) throws -> TrainingVolume {
+        let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
+        return try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse", region: try Box.parse(region))
+    }
+
     @Test("overfits a 4x48x48 crop of the VNC training stack with synapses",
           .enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)))
     func overfitsRealCrop() throws {
-        let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
-        let data = try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse",
-                                           region: try Box.parse("0:4,224:272,64:112"))
+        let data = try vncTraining(region: "0:4,224:272,64:112")
         let share = Double(data.foreground.count) / Double(data.raw.box.voxelCount)
         #expect(share > 0.02 && share < 0.2)
         let network = UNetConfiguration(depth: 2, baseWidth: 16, widthMultiplier: 2,
@@ -150,9 +154,7 @@ struct TrainingSessionTests {
     @Test("augmented training batches of the VNC stack keep labels on their (dark) synapse voxels",
           .enabled(if: TestEnvironment.hasSharedData, Comment(rawValue: TestEnvironment.sharedDataMissing)))
     func batchesKeepLabelsAligned() throws {
-        let file = TestEnvironment.sharedData!.appendingPathComponent("vnc-synapse/train.h5").path
-        let data = try TrainingVolume.load(raw: file + ":volumes/raw", label: file + ":volumes/labels/synapse",
-                                           region: try Box.parse("0:20,0:512,0:896"))
+        let data = try vncTraining(region: "0:20,0:512,0:896")
         // The source's own statistics: mean intensity of synapse voxels and of all voxels.
         var sourceSynapse = 0.0, sourceAll = 0.0
         data.raw.storage.withUnsafeBufferPointer { r in
