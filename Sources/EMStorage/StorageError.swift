@@ -29,8 +29,8 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
         case let .missing(path, what): return "\(path): \(what) not found"
         case let .malformedMetadata(path, key, expected): return "\(path): metadata key '\(key)': expected \(expected)"
         case let .unknownCodec(path, name, supported):
-            let closest = Suggestions.closest(to: name, among: supported.split(separator: ",").map { String($0.drop { $0 == " " }) })
-            return "\(path): unknown codec '\(name)'\(closest.map { " (did you mean '\($0)'?)" } ?? "") (supported: \(supported))"
+            let names = supported.split(separator: ",").map { String($0.drop { $0 == " " }) }
+            return "\(path): unknown codec '\(name)'\(Suggestions.didYouMean(name, among: names)) (supported: \(supported))"
         case let .corruptChunk(path, reason): return "\(path): corrupt chunk: \(reason)"
         case let .dataTypeMismatch(address, expected, found): return "\(address): expected data type \(expected), the store holds \(found)"
         case let .outsideVolume(address, box, shape): return "\(address): box \(box) is outside the volume of shape \(shape) (ask for a fill value to read past the edges)"

@@ -30,10 +30,15 @@ public enum Suggestions {
         return scored.min { ($0.distance, $0.candidate) < ($1.distance, $1.candidate) }?.candidate
     }
 
+    /// ` (did you mean 'x'?)` for the closest candidate, or "" when none is close.
+    public static func didYouMean(_ word: String, among candidates: [String]) -> String {
+        closest(to: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+    }
+
     /// ` (did you mean 'x'?)`, or a list of the valid names when none is close.
     public static func hint(for word: String, among candidates: [String]) -> String {
-        if let best = closest(to: word, among: candidates) { return " (did you mean '\(best)'?)" }
-        if candidates.isEmpty { return "" }
+        let suggestion = didYouMean(word, among: candidates)
+        if !suggestion.isEmpty || candidates.isEmpty { return suggestion }
         return " (expected one of: \(candidates.joined(separator: ", ")))"
     }
 }

@@ -145,14 +145,14 @@ extension ParameterType {
         case .text:
             return .success(.text(untrimmed))
         case let .choice(words):
-            guard words.contains(text) else { return fail(suggestion(text, words)) }
+            guard words.contains(text) else { return fail(Suggestions.didYouMean(text, among: words)) }
             return .success(.text(text))
         case .region:
             guard let box = try? Box.parse(text) else { return fail() }
             return .success(.region(box))
         case let .dataType(allowed):
             guard let type = DataType(name: text), allowed.contains(type) else {
-                return fail(suggestion(text, allowed.map(\.rawValue)))
+                return fail(Suggestions.didYouMean(text, among: allowed.map(\.rawValue)))
             }
             return .success(.dataType(type))
         case .volume:
@@ -185,9 +185,6 @@ extension ParameterType {
         Suggestions.closest(to: text, among: stageNames.sorted()).map { " (did you mean stage '\($0)'?)" } ?? ""
     }
 
-    private func suggestion(_ text: String, _ words: [String]) -> String {
-        Suggestions.closest(to: text, among: words).map { " (did you mean '\($0)'?)" } ?? ""
-    }
 }
 
 /// Why a YAML value is not a valid parameter value.
