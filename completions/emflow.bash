@@ -495,13 +495,13 @@ _emflow_bench() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    storage|unet|predict)
+    storage|unet|predict|models)
         # Offer subcommand argument completions
         "_emflow_bench_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'storage unet predict' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'storage unet predict models' -- "${cur}"))
         ;;
     esac
 }
@@ -567,6 +567,27 @@ _emflow_bench_predict() {
         return
         ;;
     '--workers')
+        return
+        ;;
+    '--threads')
+        return
+        ;;
+    esac
+}
+
+_emflow_bench_models() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--patch --rounds --threads)
+    __emflow_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--patch')
+        return
+        ;;
+    '--rounds')
         return
         ;;
     '--threads')

@@ -14,8 +14,8 @@
 #   scripts/bb-experiment.sh [RUNS_DIR]        (default runs/vnc-synapse-bb; from the repository root)
 #
 # Environment: EMFLOW (default .build/release/emflow), SEEDS ("1 2 3"), METHODS
-# ("dense bb-in bb-out bb-both magnitude random"), DENSITIES ("0.5 0.3 0.1"), STEPS (400),
-# WARMUP (60), RAMP (200), REFRESH (20), JOBS (parallel runs, 2), THREADS (per run, 1).
+# ("dense bb-in bb-out bb-both magnitude random"), DENSITIES ("0.5 0.3 0.1"), STEPS (300),
+# WARMUP (40), RAMP (140), REFRESH (20), JOBS (parallel runs, 2), THREADS (per run, 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-runs/vnc-synapse-bb}
@@ -23,9 +23,11 @@ EMFLOW=${EMFLOW:-.build/release/emflow}
 SEEDS=${SEEDS:-"1 2 3"}
 METHODS=${METHODS:-"dense bb-in bb-out bb-both magnitude random"}
 DENSITIES=${DENSITIES:-"0.5 0.3 0.1"}
-STEPS=${STEPS:-400} WARMUP=${WARMUP:-60} RAMP=${RAMP:-200} REFRESH=${REFRESH:-20}
+STEPS=${STEPS:-300} WARMUP=${WARMUP:-40} RAMP=${RAMP:-140} REFRESH=${REFRESH:-20}
 JOBS=${JOBS:-2} THREADS=${THREADS:-1}
 DATA=../shared/data/vnc-synapse
+# The predict and evaluate steps use the libraries' default thread count.
+export OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS
 mkdir -p "$RUNS"
 
 # One setting: NAME METHOD DENSITY SEED.

@@ -24,14 +24,16 @@ public struct BenchmarkMeasurement: Codable, Equatable, Sendable {
 
 /// Micro-benchmarks of the convolution passes and of whole U-Net inference and training steps.
 public enum NNBenchmark {
+    /// Processor time of the calling thread so far, in milliseconds.
+    private static func threadCPU() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+    }
+
     /// Median wall and calling-thread CPU times of `body` over `repetitions` runs after one
     /// warm-up run, in milliseconds.
     static func time(repetitions: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-        func threadCPU() -> Double {
-            var t = timespec()
-            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
-        }
         try body()
         var wall: [Double] = [], cpu: [Double] = []
         for _ in 0..<max(1, repetitions) {
@@ -94,6 +96,28 @@ public enum NNBenchmark {
             BenchmarkMeasurement(name: "\(label) training step", milliseconds: training.wall, threadCPUMilliseconds: training.cpu,
                                  flops: 3 * flops, voxels: shape.elementCount),
         ]
+    }
+
+    /// Times inference of several networks on the same `input`, interleaved: after one warm-up
+    /// pass each, every round runs each network once, so that a change in the machine's load
+    /// falls on all of them alike. Returns the medians over `rounds`, in the order given.
+    public static func inference(of networks: [(name: String, network: UNet)], input: Tensor,
+                                 rounds: Int) throws -> [BenchmarkMeasurement] {
+        for entry in networks { _ = try entry.network.forward(input, training: false) }
+        var wall = [[Double]](repeating: [], count: networks.count), cpu = wall
+        for _ in 0..<max(1, rounds) {
+            for (index, entry) in networks.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
+                _ = try entry.network.forward(input, training: false)
+                cpu[index].append(threadCPU() - cpuStart)
+                wall[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return try networks.enumerated().map { index, entry in
+            BenchmarkMeasurement(name: entry.name, milliseconds: median(wall[index]), threadCPUMilliseconds: median(cpu[index]),
+                                 flops: try entry.network.convolutionFLOPs(for: input.shape).dense, voxels: input.shape.elementCount)
+        }
     }
 }
 

@@ -22,8 +22,9 @@ struct BenchCommand: ParsableCommand {
           emflow bench storage bench.zarr/volumes/raw --scratch /tmp/emflow-bench
           emflow bench unet --sizes 64,96 --threads 2
           emflow bench predict runs/vnc-synapse/best --block-shape 32,256,256
+          emflow bench models runs/dense/best runs/bb-0.3/compacted --threads 1
         """,
-        subcommands: [StorageBench.self, UNetBench.self, PredictBench.self]
+        subcommands: [StorageBench.self, UNetBench.self, PredictBench.self, ModelsBench.self]
     )
 }
 
@@ -183,5 +184,81 @@ struct PredictBench: ParsableCommand {
                                      "blocks": result.blocks, "workers": workers, "threads": threads ?? 0, "seconds": result.seconds,
                                      "voxels_per_s": result.voxelsPerSecond]
         try printJSON(report)
+    }
+}
+
+/// Inference speed of several checkpoints against the first, measured in one run.
+struct ModelsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Time inference of several checkpoints on the same input, relative to the first.",
+        discussion: """
+            Loads every checkpoint (e.g. a dense model, then compacted pruned models), runs each once to warm up, then \
+            ROUNDS rounds in which each network predicts the same random patch once, so that a change in the \
+            machine's load falls on all of them alike. Reports each network's median time, parameters, FLOPs and \
+            speed relative to the first checkpoint. The networks must take the same input: the patch default is the \
+            first network's input for a 16x128x128 output.
+
+            Examples:
+              emflow bench models runs/dense/best runs/bb-both-0.3/compacted runs/bb-both-0.1/compacted --threads 1
+            """
+    )
+
+    @Argument(help: "Checkpoint directories (config.json + model.safetensors); the first is the reference.")
+    var checkpoints: [String]
+
+    @Option(help: ArgumentHelp("Input patch z,y,x (default: the first network's input for a 16x128x128 output).", valueName: "z,y,x"))
+    var patch: String?
+
+    @Option(help: "Timed rounds (each network runs once per round; the median is reported).")
+    var rounds: Int = 7
+
+    @Option(help: "Threads of each network (default: the library's).")
+    var threads: Int?
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard !checkpoints.isEmpty else { throw ValidationError("name at least one checkpoint directory") }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        let networks = try checkpoints.map { path -> (name: String, network: UNet) in
+            do {
+                return (path, try UNet(checkpoint: URL(fileURLWithPath: path), threads: threads))
+            } catch {
+                throw ValidationError("\(path): \(error)")
+            }
+        }
+        let first = networks[0].network.configuration
+        let size = try patch.map { try Coordinate.parse($0, what: "--patch") } ?? first.inputSize(forOutput: Coordinate(16, 128, 128))
+        let shape = TensorShape(batch: 1, channels: first.inputChannels, spatial: size)
+        for (path, network) in networks {
+            do {
+                _ = try network.outputShape(for: shape)
+            } catch {
+                throw ValidationError("\(path) cannot take the \(size) input patch: \(error)")
+            }
+        }
+        var generator = SeededGenerator(seed: 3)
+        let input = try Tensor(shape: shape, values: (0..<shape.elementCount).map { _ in Float.random(in: 0...1, using: &generator) })
+        let measured = try NNBenchmark.inference(of: networks, input: input, rounds: rounds)
+        let reference = measured[0].milliseconds
+        var rows: [[String: Any]] = []
+        for ((path, network), measurement) in zip(networks, measured) {
+            rows.append(["checkpoint": path, "parameters": network.parameterCount, "flops": measurement.flops,
+                         "milliseconds": measurement.milliseconds, "thread_cpu_milliseconds": measurement.threadCPUMilliseconds,
+                         "speedup": reference / measurement.milliseconds])
+            if !json {
+                print(String(format: "%8.1f ms  %5.2fx  %9d parameters  %8.3g FLOPs  %@", measurement.milliseconds,
+                             reference / measurement.milliseconds, network.parameterCount, measurement.flops, path))
+            }
+        }
+        if json {
+            try printJSON(["tool": "emflow", "patch": size.components, "rounds": rounds, "threads": threads ?? 0, "models": rows])
+        }
     }
 }

@@ -29,7 +29,7 @@ struct CompactCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Input patch z,y,x for FLOPs and timing (default: the input giving a 16x128x128 output).", valueName: "z,y,x"))
     var patch: String?
 
-    @Option(help: "Forward passes to time on each network (0: no timing).")
+    @Option(help: "Forward passes to time on each network, interleaved (0: no timing).")
     var time: Int = 0
 
     @Option(help: "Compute threads (default: all cores).")
@@ -52,8 +52,9 @@ struct CompactCommand: ParsableCommand {
                                             keptSlabFLOPsBefore: before.sparse, keptSlabFLOPsAfter: after.sparse)
             if time > 0 {
                 let input = try Tensor(shape: shape, values: (0..<shape.elementCount).map { Float(($0 * 7919) % 251) / 251 })
-                summary.millisecondsBefore = try Self.median(time) { _ = try network.forward(input, training: false) }
-                summary.millisecondsAfter = try Self.median(time) { _ = try compacted.forward(input, training: false) }
+                let times = try NNBenchmark.inference(of: [("masked", network), ("compacted", compacted)], input: input, rounds: time)
+                summary.millisecondsBefore = times[0].milliseconds
+                summary.millisecondsAfter = times[1].milliseconds
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -68,18 +69,6 @@ struct CompactCommand: ParsableCommand {
             FileHandle.standardError.write(Data("emflow compact: \(error)\n".utf8))
             throw ExitCode(1)
         }
-    }
-
-    /// Median wall milliseconds of `count` runs of `body`, after one warm-up run.
-    static func median(_ count: Int, _ body: () throws -> Void) throws -> Double {
-        try body()
-        var times: [Double] = []
-        for _ in 0..<count {
-            let start = Date()
-            try body()
-            times.append(Date().timeIntervalSince(start) * 1000)
-        }
-        return times.sorted()[times.count / 2]
     }
 }
 

@@ -81,7 +81,7 @@ public struct StageCheck {
 /// The stage kinds emflow knows.
 public enum StageKinds {
     /// Every stage kind, in the order of the pipeline reference.
-    public static let all: [StageKind] = [ReadStage(), NormalizeStage(), ThresholdStage(), MaskStage(), ComponentsStage(), PredictStage(), WriteStage(), DetectStage(), EvaluateStage(), TrainStage()]
+    public static let all: [StageKind] = [ReadStage(), NormalizeStage(), ThresholdStage(), SmoothStage(), MaskStage(), ComponentsStage(), PredictStage(), WriteStage(), DetectStage(), EvaluateStage(), TrainStage()]
 
     /// The kind called `name`.
     public static func named(_ name: String) -> StageKind? { all.first { $0.schema.kind == name } }
