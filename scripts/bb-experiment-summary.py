@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
-"""Summarise scripts/bb-experiment.sh: one row per (method, density), mean and standard deviation
-over seeds of val voxel F1, PR-AUC and object F1, with the compacted model's live units, FLOPs and
-inference time (relative to the uncompacted model timed in the same run; FLOPs relative to the
-dense-channel count of the uncompacted model, and over kept slabs only) and the last refresh's
-density, coding entropy and mean |correlation|. Writes RUNS/summary.md and RUNS/summary.json.
+"""Summarise scripts/bb-experiment.sh into one comparison report.
+
+One row per (method, density): mean and standard deviation over seeds of val voxel F1, PR-AUC
+and object F1, the compacted model's live units, FLOPs (relative to the dense-channel network,
+also over kept slabs only) and measured inference speed-up against the dense model of the same
+seed (`emflow bench models`, RUNS/inference-seedN.json), and the last refresh's density, coding
+entropy and mean |correlation|. The blurred-darkness floor (RUNS/darkness-floor) is the first
+row; paired differences (same seed) of BB against magnitude pruning follow the table. Writes
+RUNS/summary.md, RUNS/summary.json and RUNS/comparison.html (table, F1 and PR-AUC against
+density with one standard deviation as bars, speed-ups).
 
     python3 scripts/bb-experiment-summary.py RUNS_DIR
 """
+import html
 import json
 import os
 import re
 import statistics
 import sys
+
+METRICS = [("f1", "voxel F1"), ("pr_auc", "PR-AUC"), ("object_f1", "object F1")]
+COLORS = {"dense": "#000000", "bb-in": "#0072B2", "bb-out": "#56B4E9", "bb-both": "#D55E00",
+          "magnitude": "#009E73", "random": "#CC79A7", "floor": "#999933"}
 
 
 def last_refresh(log_path):
@@ -24,7 +34,26 @@ def last_refresh(log_path):
     return last
 
 
-def main(runs):
+def evaluation(path):
+    volume = json.load(open(path))["runs"][0]["volumes"][0]
+    return {"f1": volume["voxel"]["f1"], "pr_auc": volume["voxel"]["curve"]["averagePrecision"],
+            "object_f1": (volume.get("objects") or {}).get("f1"), "val_best_f1": volume["voxel"]["curve"]["bestF1"]}
+
+
+def inference_speedups(runs):
+    """Checkpoint directory name -> (milliseconds, speed-up against the first model of its run)."""
+    speed = {}
+    for name in os.listdir(runs):
+        if re.fullmatch(r"inference-seed\d+\.json", name):
+            report = json.load(open(os.path.join(runs, name)))
+            for model in report["models"]:
+                run = os.path.basename(os.path.dirname(os.path.normpath(model["checkpoint"])))
+                speed[run] = (model["milliseconds"], model["speedup"])
+    return speed
+
+
+def collect(runs):
+    speed = inference_speedups(runs)
     rows = {}
     for name in sorted(os.listdir(runs)):
         match = re.fullmatch(r"(.+)-([0-9.]+)-seed(\d+)", name)
@@ -32,53 +61,175 @@ def main(runs):
         if not match or not os.path.exists(os.path.join(directory, "eval.json")):
             continue
         method, density, seed = match.group(1), float(match.group(2)), int(match.group(3))
-        volume = json.load(open(os.path.join(directory, "eval.json")))["runs"][0]["volumes"][0]
         compaction = json.load(open(os.path.join(directory, "compaction.json")))
         refresh = last_refresh(os.path.join(directory, "log.jsonl")) or {}
         state = json.load(open(os.path.join(directory, "best", "training_state.json")))
-        rows.setdefault((method, density), []).append({
-            "seed": seed,
-            "f1": volume["voxel"]["f1"],
-            "pr_auc": volume["voxel"]["curve"]["averagePrecision"],
-            "object_f1": (volume.get("objects") or {}).get("f1"),
-            "threshold": float(state["metadata"]["best_threshold"]),
-            "best_step": state["step"],
-            "density": refresh.get("density", 1.0),
-            "entropy": refresh.get("entropy"),
-            "correlation": refresh.get("meanAbsoluteCorrelation"),
-            "units": compaction["report"]["unitsAfter"],
-            "units_before": compaction["report"]["unitsBefore"],
-            "flops": compaction["flopsAfter"] / compaction["flopsBefore"],
-            "slab_flops": compaction["keptSlabFLOPsAfter"] / compaction["flopsBefore"],
-            "speedup": (compaction["millisecondsBefore"] / compaction["millisecondsAfter"]
-                        if compaction.get("millisecondsAfter") else None),
-        })
+        run = dict(evaluation(os.path.join(directory, "eval.json")), seed=seed, name=name,
+                   threshold=float(state["metadata"]["best_threshold"]), best_step=state["step"],
+                   density=refresh.get("density", 1.0), entropy=refresh.get("entropy"),
+                   correlation=refresh.get("meanAbsoluteCorrelation"),
+                   units=compaction["report"]["unitsAfter"], units_before=compaction["report"]["unitsBefore"],
+                   flops=compaction["flopsAfter"] / compaction["flopsBefore"],
+                   slab_flops=compaction["keptSlabFLOPsAfter"] / compaction["flopsBefore"],
+                   milliseconds=speed.get(name, (None, None))[0], speedup=speed.get(name, (None, None))[1])
+        rows.setdefault((method, density), []).append(run)
+    return rows
 
-    def stat(values):
-        values = [v for v in values if v is not None]
-        if not values:
-            return "-"
-        if len(values) == 1:
-            return f"{values[0]:.3f}"
-        return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
-    keys = ["f1", "pr_auc", "object_f1", "density", "units", "flops", "slab_flops", "speedup", "entropy", "correlation"]
-    header = ["method", "target density", "seeds", "voxel F1", "PR-AUC", "object F1", "density", "live units",
-              "FLOPs (rel.)", "kept-slab FLOPs (rel.)", "speed-up", "entropy (nats)", "mean abs corr"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    summary = []
-    for (method, density), runs_ in sorted(rows.items(), key=lambda item: (item[0][0] != "dense", -item[0][1], item[0][0])):
-        lines.append("| " + " | ".join([method, f"{density:g}", str(len(runs_))] + [stat([r[k] for r in runs_]) for k in keys]) + " |")
-        summary.append({"method": method, "targetDensity": density, "runs": runs_})
-    floor = os.path.join(runs, "darkness", "eval.json")
-    if os.path.exists(floor):
-        volume = json.load(open(floor))["runs"][0]["volumes"][0]
-        values = [volume["voxel"]["f1"], volume["voxel"]["curve"]["averagePrecision"], (volume.get("objects") or {}).get("f1")]
-        lines.insert(2, "| darkness floor | - | - | " + " | ".join(stat([v]) for v in values) + " |" + " - |" * (len(keys) - 3))
-    text = "# Budgeted Broadcast on VNC synapses (val.h5; mean ± sd over seeds)\n\n" + "\n".join(lines) + "\n"
+def mean_sd(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None, None
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
+
+
+def fmt(values, digits=3):
+    mean, sd = mean_sd(values)
+    if mean is None:
+        return "-"
+    return f"{mean:.{digits}f}" if len([v for v in values if v is not None]) == 1 else f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
+def paired(rows, method, baseline, key):
+    """Per density: the differences method - baseline over the seeds both have."""
+    result = {}
+    for (m, density), runs_ in rows.items():
+        if m != method or (baseline, density) not in rows:
+            continue
+        base = {r["seed"]: r[key] for r in rows[(baseline, density)]}
+        diffs = [r[key] - base[r["seed"]] for r in runs_ if r["seed"] in base]
+        if diffs:
+            result[density] = diffs
+    return result
+
+
+def chart(rows, key, label, floor, bounded=True):
+    """An SVG line chart of `key` against target density, one line per method, bars of one sd."""
+    width, height, left, right, top, bottom = 560, 380, 58, 150, 30, 48
+    values = [r[key] for runs_ in rows.values() for r in runs_ if r[key] is not None]
+    if floor and floor.get(key) is not None:
+        values.append(floor[key])
+    if not values:
+        return ""
+    low, high = min(values) - 0.05, max(values) + 0.05
+    if bounded:
+        low, high = max(0.0, low), min(1.0, high)
+
+    def px(x):
+        return left + (x - 0.0) / 1.05 * (width - left - right)
+
+    def py(y):
+        return top + (high - y) / (high - low) * (height - top - bottom)
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+             f'aria-label="{html.escape(label)} against density">',
+             f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" fill="none" stroke="#98a2b3"/>']
+    for i in range(6):
+        y = low + (high - low) * i / 5
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="#e4e7ec"/>'
+                     f'<text x="{left - 6}" y="{py(y) + 4:.1f}" text-anchor="end" font-size="11" fill="#667085">{y:.2f}</text>')
+    for x in (0.1, 0.3, 0.5, 1.0):
+        parts.append(f'<text x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle" font-size="11" fill="#667085">{x:g}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2:.0f}" y="{height - 8}" text-anchor="middle" font-size="12.5">'
+                 'kept slabs (target density)</text>')
+    parts.append(f'<text x="14" y="{(top + height - bottom) / 2:.0f}" text-anchor="middle" font-size="12.5" '
+                 f'transform="rotate(-90 14 {(top + height - bottom) / 2:.0f})">{html.escape(label)}</text>')
+    legend = []
+    methods = sorted({m for m, _ in rows}, key=lambda m: list(COLORS).index(m) if m in COLORS else 99)
+    for method in methods:
+        color = COLORS.get(method, "#666666")
+        points = []
+        for (m, density), runs_ in sorted(rows.items()):
+            if m != method:
+                continue
+            mean, sd = mean_sd([r[key] for r in runs_])
+            if mean is None:
+                continue
+            points.append((density, mean))
+            parts.append(f'<line x1="{px(density):.1f}" x2="{px(density):.1f}" y1="{py(mean - sd):.1f}" y2="{py(mean + sd):.1f}" '
+                         f'stroke="{color}" stroke-width="1.5"/>')
+            parts.append(f'<circle cx="{px(density):.1f}" cy="{py(mean):.1f}" r="3.5" fill="{color}"/>')
+        if method == "dense" and points:
+            y = points[0][1]
+            parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="{color}" stroke-dasharray="6 4"/>')
+        elif len(points) > 1:
+            parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="'
+                         + " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in points) + '"/>')
+        legend.append((method + (" (dashed)" if method == "dense" else ""), color))
+    if floor and floor.get(key) is not None:
+        y = floor[key]
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{py(y):.1f}" y2="{py(y):.1f}" stroke="{COLORS["floor"]}" '
+                     'stroke-width="2" stroke-dasharray="2 3"/>')
+        legend.append(("darkness floor (dotted)", COLORS["floor"]))
+    for i, (name, color) in enumerate(legend):
+        y = top + 14 + 19 * i
+        parts.append(f'<line x1="{width - right + 10}" x2="{width - right + 30}" y1="{y}" y2="{y}" stroke="{color}" stroke-width="3"/>'
+                     f'<text x="{width - right + 36}" y="{y + 4}" font-size="12">{html.escape(name)}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def main(runs):
+    rows = collect(runs)
+    floor_path = os.path.join(runs, "darkness-floor", "eval.json")
+    floor = evaluation(floor_path) if os.path.exists(floor_path) else None
+    chosen_path = os.path.join(runs, "darkness-floor", "chosen.json")
+    chosen = json.load(open(chosen_path)) if os.path.exists(chosen_path) else {}
+
+    columns = [("f1", "voxel F1", 3), ("pr_auc", "PR-AUC", 3), ("object_f1", "object F1", 3), ("density", "density", 3),
+               ("units", "live units", 0), ("flops", "FLOPs (rel.)", 3), ("slab_flops", "kept-slab FLOPs (rel.)", 3),
+               ("speedup", "speed-up", 2), ("entropy", "entropy (nats)", 1), ("correlation", "mean abs corr", 3)]
+    header = ["method", "target density", "seeds"] + [title for _, title, _ in columns]
+    table = [header]
+    if floor:
+        name = "darkness floor" + (f" (sigma {chosen['sigma']:g}, threshold {chosen['threshold']:.3f})" if chosen else "")
+        table.append([name, "-", "-"] + [fmt([floor[k]]) for k, _, _ in columns[:3]] + ["-"] * (len(columns) - 3))
+    order = sorted(rows, key=lambda item: (item[0] != "dense", -item[1], list(COLORS).index(item[0]) if item[0] in COLORS else 99))
+    for method, density in order:
+        runs_ = rows[(method, density)]
+        table.append([method, f"{density:g}", str(len(runs_))] + [fmt([r[k] for r in runs_], d) for k, _, d in columns])
+
+    comparisons = []
+    for method in ("bb-both", "bb-in", "bb-out"):
+        for key, label in METRICS[:2]:
+            for density, diffs in sorted(paired(rows, method, "magnitude", key).items(), reverse=True):
+                mean, sd = mean_sd(diffs)
+                wins = sum(d > 0 for d in diffs)
+                comparisons.append(f"{method} - magnitude at density {density:g}, {label}: {mean:+.3f} ± {sd:.3f} "
+                                   f"(BB higher in {wins} of {len(diffs)} seeds)")
+
+    markdown = ["# Budgeted Broadcast on VNC synapses (val.h5; mean ± sd over seeds)", "",
+                "| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    markdown += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    markdown += ["", "Paired differences (same seed, so the same initial weights and batches):", ""]
+    markdown += ["- " + line for line in comparisons]
+    text = "\n".join(markdown) + "\n"
     open(os.path.join(runs, "summary.md"), "w").write(text)
-    json.dump(summary, open(os.path.join(runs, "summary.json"), "w"), indent=1)
+    json.dump({"floor": dict(floor or {}, **chosen), "settings": [{"method": m, "targetDensity": d, "runs": rows[(m, d)]}
+                                                                  for m, d in order], "pairedAgainstMagnitude": comparisons},
+              open(os.path.join(runs, "summary.json"), "w"), indent=1)
+
+    cells = "".join("<th>" + html.escape(h) + "</th>" for h in table[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table[1:])
+    links = " ".join(f'<a href="{html.escape(r["name"])}/report/report.html">{html.escape(r["name"])}</a>'
+                     for key in order for r in rows[key])
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Budgeted Broadcast on VNC synapses</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#1d2939}}table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #d0d5dd;padding:3px 7px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
+svg text{{font-family:system-ui,sans-serif;fill:#1d2939}}.charts{{display:flex;flex-wrap:wrap;gap:1em}}</style></head><body>
+<h1>Budgeted Broadcast on VNC synapses</h1>
+<p>Trained on train.h5 x 0:768; checkpoint and threshold chosen on train.h5 x 768:1024 (held back); evaluated once on
+val.h5. Mean ± standard deviation over seeds. The darkness floor's sigma and threshold were chosen on the same held-back
+columns. Speed-up: inference of the compacted model against the dense model of the same seed, measured in one run.</p>
+<table><tr>{cells}</tr>{body}</table>
+<h2>Against density</h2><div class="charts">{chart(rows, "f1", "voxel F1 on val.h5", floor)}{chart(rows, "pr_auc", "PR-AUC on val.h5", floor)}
+{chart(rows, "speedup", "inference speed-up against dense", None, bounded=False)}</div>
+<h2>BB against magnitude pruning, paired by seed</h2><ul>{"".join(f"<li>{html.escape(c)}</li>" for c in comparisons)}</ul>
+<h2>Runs</h2><p>{links}</p></body></html>
+"""
+    open(os.path.join(runs, "comparison.html"), "w").write(page)
     print(text)
+    print(f"report: {os.path.join(runs, 'comparison.html')}")
 
 
 if __name__ == "__main__":

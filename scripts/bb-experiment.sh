@@ -5,10 +5,12 @@
 # (checkpoint and threshold chosen on x 768:1024 of train.h5, held back from training), exports
 # the compacted model of OUTPUT/best with `emflow compact` (FLOPs, live channels), predicts
 # val.h5 with it and evaluates it at the held-back threshold (voxel F1, PR-AUC, object F1).
-# Inference times against the dense-channel network are measured afterwards, one run at a time.
-# Finally
-# scripts/bb-experiment-summary.py writes the table over seeds (mean and standard deviation),
-# with the darkness floor (pipelines/demo-darkness.yaml) as the first row.
+# Afterwards, with nothing else running: inference speed of every compacted model against the
+# dense model of its seed (`emflow bench models`), and the blurred-darkness floor
+# (pipelines/darkness-floor.yaml, sigma and threshold chosen on the same held-back columns).
+# Finally scripts/bb-experiment-summary.py writes RUNS/comparison.html and RUNS/summary.md: the
+# table over seeds (mean and standard deviation) with the floor as the first row, F1 and PR-AUC
+# against density, speed-ups, and BB against magnitude pruning paired by seed.
 # Runs already finished (their eval.json exists) are skipped, so an interrupted experiment resumes.
 #
 #   scripts/bb-experiment.sh [RUNS_DIR]        (default runs/vnc-synapse-bb; from the repository root)
@@ -71,23 +73,47 @@ export RUNS EMFLOW STEPS WARMUP RAMP REFRESH THREADS DATA
     done
 } | xargs -P "$JOBS" -L 1 bash -c 'run_one "$@"' _ || echo "some runs failed; see $RUNS/*/train.txt and predict.txt" >&2
 
-# Inference times, one run at a time so that parallel training does not disturb them: each
-# compacted model against its uncompacted (dense-channel) network, in the same process.
-for dir in "$RUNS"/*-seed*; do
-    [[ -f "$dir/eval.json" && ! -f "$dir/timed" ]] || continue
-    "$EMFLOW" compact "$dir/best" "$dir/compacted" --patch 20,256,256 --time 7 --threads "$THREADS" --json > "$dir/compaction.json"
-    touch "$dir/timed"
+# Inference speed, after training so that nothing competes: per seed, the dense model and every
+# compacted model of that seed in one `emflow bench models` run (2 threads, the whole machine).
+for seed in $SEEDS; do
+    [[ -f "$RUNS/inference-seed$seed.json" ]] && continue
+    models=("$RUNS/dense-1.0-seed$seed/best")
+    for dir in "$RUNS"/*-seed"$seed"; do
+        [[ -f "$dir/eval.json" && $dir != */dense-* ]] && models+=("$dir/compacted")
+    done
+    [[ -d ${models[0]} ]] || continue
+    "$EMFLOW" bench models "${models[@]}" --patch 20,256,256 --rounds 5 --threads 2 --json > "$RUNS/inference.tmp"
+    mv "$RUNS/inference.tmp" "$RUNS/inference-seed$seed.json"
 done
 
-# The floor: score = darkness (pipelines/demo-darkness.yaml, no blur, fixed threshold 0.93).
-floor="$RUNS/darkness"
+# The floor: blurred darkness (pipelines/darkness-floor.yaml), its sigma and threshold chosen on
+# the held-back columns of train.h5 (by PR-AUC, then best F1 there), then evaluated on val.h5.
+floor="$RUNS/darkness-floor"
 if [[ ! -f "$floor/eval.json" ]]; then
     mkdir -p "$floor"
-    "$EMFLOW" run pipelines/demo-darkness.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set output="$floor/val.zarr" \
-        > "$floor/predict.txt" 2>&1
-    "$EMFLOW" evaluate --prediction "$floor/val.zarr/score" --truth $DATA/val.h5:volumes/labels/synapse --threshold 0.93 \
-        --name darkness --report "$floor/report" --json > "$floor/eval.tmp" && mv "$floor/eval.tmp" "$floor/eval.json"
+    for array in raw labels/synapse; do
+        "$EMFLOW" convert "$DATA/train.h5:volumes/$array" "$floor/heldback.zarr/${array#labels/}" --roi 0:20,0:512,768:1024 > /dev/null
+    done
+    for sigma in 1 2 4 8; do
+        "$EMFLOW" run pipelines/darkness-floor.yaml --quiet --set input="$floor/heldback.zarr/raw" --set sigma=$sigma \
+            --set output="$floor/heldback-sigma$sigma.zarr/score" > /dev/null
+        "$EMFLOW" evaluate --prediction "$floor/heldback-sigma$sigma.zarr/score" --truth "$floor/heldback.zarr/synapse" \
+            --json > "$floor/heldback-sigma$sigma.json"
+    done
+    python3 - "$floor" > "$floor/chosen.json" <<'CHOOSE'
+import glob, json, re, sys
+curves = {float(re.search(r"sigma([0-9.]+)\.json$", path).group(1)):
+          json.load(open(path))["runs"][0]["volumes"][0]["voxel"]["curve"] for path in glob.glob(sys.argv[1] + "/heldback-sigma*.json")}
+sigma = max(curves, key=lambda s: curves[s]["averagePrecision"])
+print(json.dumps({"sigma": sigma, "threshold": curves[sigma]["bestThreshold"],
+                  "heldBackPRAUC": {str(s): c["averagePrecision"] for s, c in sorted(curves.items())}}))
+CHOOSE
+    read -r sigma threshold < <(python3 -c "import json,sys; c=json.load(open(sys.argv[1])); print(c['sigma'], c['threshold'])" "$floor/chosen.json")
+    "$EMFLOW" run pipelines/darkness-floor.yaml --quiet --set input=$DATA/val.h5:volumes/raw --set sigma="$sigma" \
+        --set output="$floor/val.zarr/score" > "$floor/predict.txt" 2>&1
+    "$EMFLOW" evaluate --prediction "$floor/val.zarr/score" --truth $DATA/val.h5:volumes/labels/synapse --threshold "$threshold" \
+        --name "darkness floor (sigma $sigma)" --report "$floor/report" --json > "$floor/eval.tmp"
+    mv "$floor/eval.tmp" "$floor/eval.json"
 fi
 
 python3 scripts/bb-experiment-summary.py "$RUNS"
-"$EMFLOW" report "$RUNS"/*/report --output "$RUNS/comparison" --title "Budgeted Broadcast on VNC synapses (val.h5)"
