@@ -2,7 +2,7 @@
 """Summarise scripts/bb-experiment.sh into one comparison report.
 
 One row per (method, density): mean and standard deviation over seeds of val voxel F1, PR-AUC
-and object F1, the compacted model's live units, FLOPs (relative to the dense-channel network,
+and object F1, the compacted model's live channels (all layers, upsampling included), FLOPs (relative to the dense-channel network,
 also over kept slabs only) and measured inference speed-up against the dense model of the same
 seed (`emflow bench models`, RUNS/inference-seedN.json), and the last refresh's density, coding
 entropy and mean |correlation|. The blurred-darkness floor (RUNS/darkness-floor) is the first
@@ -68,7 +68,8 @@ def collect(runs):
                    threshold=float(state["metadata"]["best_threshold"]), best_step=state["step"],
                    density=refresh.get("density", 1.0), entropy=refresh.get("entropy"),
                    correlation=refresh.get("meanAbsoluteCorrelation"),
-                   units=compaction["report"]["unitsAfter"], units_before=compaction["report"]["unitsBefore"],
+                   channels=sum(layer["after"] for layer in compaction["report"]["layers"]),
+                   channels_before=sum(layer["before"] for layer in compaction["report"]["layers"]),
                    flops=compaction["flopsAfter"] / compaction["flopsBefore"],
                    slab_flops=compaction["keptSlabFLOPsAfter"] / compaction["flopsBefore"],
                    milliseconds=speed.get(name, (None, None))[0], speedup=speed.get(name, (None, None))[1])
@@ -169,6 +170,27 @@ def chart(rows, key, label, floor, bounded=True):
     return "\n".join(parts)
 
 
+def layer_densities(runs, rows, density, seed):
+    """Markdown-free table rows: layer name, then its kept-slab density under each method (one seed)."""
+    methods = [m for m in ("bb-in", "bb-out", "bb-both", "magnitude", "random") if (m, density) in rows]
+    per_method = {}
+    for method in methods:
+        refresh = last_refresh(os.path.join(runs, f"{method}-{density:g}-seed{seed}", "log.jsonl")) or {}
+        per_method[method] = {layer["name"]: layer for layer in refresh.get("layers", [])}
+    names = [name for name in next(iter(per_method.values()), {})]
+    table = [["layer"] + methods]
+    for name in names:
+        table.append([name] + [f'{per_method[m][name]["density"]:.2f} ({per_method[m][name]["liveUnits"]}/{per_method[m][name]["units"]})'
+                               if name in per_method[m] else "-" for m in methods])
+    return table
+
+
+def html_table(table):
+    head = "".join("<th>" + html.escape(h) + "</th>" for h in table[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table[1:])
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
 def main(runs):
     rows = collect(runs)
     floor_path = os.path.join(runs, "darkness-floor", "eval.json")
@@ -177,7 +199,7 @@ def main(runs):
     chosen = json.load(open(chosen_path)) if os.path.exists(chosen_path) else {}
 
     columns = [("f1", "voxel F1", 3), ("pr_auc", "PR-AUC", 3), ("object_f1", "object F1", 3), ("density", "density", 3),
-               ("units", "live units", 0), ("flops", "FLOPs (rel.)", 3), ("slab_flops", "kept-slab FLOPs (rel.)", 3),
+               ("channels", "live channels", 0), ("flops", "FLOPs (rel.)", 3), ("slab_flops", "kept-slab FLOPs (rel.)", 3),
                ("speedup", "speed-up", 2), ("entropy", "entropy (nats)", 1), ("correlation", "mean abs corr", 3)]
     header = ["method", "target density", "seeds"] + [title for _, title, _ in columns]
     table = [header]
@@ -209,8 +231,11 @@ def main(runs):
                                                                   for m, d in order], "pairedAgainstMagnitude": comparisons},
               open(os.path.join(runs, "summary.json"), "w"), indent=1)
 
-    cells = "".join("<th>" + html.escape(h) + "</th>" for h in table[0])
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table[1:])
+    seed = min((r["seed"] for runs_ in rows.values() for r in runs_), default=1)
+    layers = layer_densities(runs, rows, 0.3, seed)
+    balance = "".join(f'<figure><img src="{m}-0.3-seed{seed}/balance.svg" alt="balance of {m}" width="420">'
+                      f"<figcaption>{m}, density 0.3, seed {seed}</figcaption></figure>"
+                      for m in ("bb-in", "bb-out", "bb-both") if os.path.exists(os.path.join(runs, f"{m}-0.3-seed{seed}", "balance.svg")))
     links = " ".join(f'<a href="{html.escape(r["name"])}/report/report.html">{html.escape(r["name"])}</a>'
                      for key in order for r in rows[key])
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Budgeted Broadcast on VNC synapses</title>
@@ -221,10 +246,13 @@ svg text{{font-family:system-ui,sans-serif;fill:#1d2939}}.charts{{display:flex;f
 <p>Trained on train.h5 x 0:768; checkpoint and threshold chosen on train.h5 x 768:1024 (held back); evaluated once on
 val.h5. Mean ± standard deviation over seeds. The darkness floor's sigma and threshold were chosen on the same held-back
 columns. Speed-up: inference of the compacted model against the dense model of the same seed, measured in one run.</p>
-<table><tr>{cells}</tr>{body}</table>
+{html_table(table)}
 <h2>Against density</h2><div class="charts">{chart(rows, "f1", "voxel F1 on val.h5", floor)}{chart(rows, "pr_auc", "PR-AUC on val.h5", floor)}
 {chart(rows, "speedup", "inference speed-up against dense", None, bounded=False)}</div>
 <h2>BB against magnitude pruning, paired by seed</h2><ul>{"".join(f"<li>{html.escape(c)}</li>" for c in comparisons)}</ul>
+<h2>Where the slabs go (density 0.3, seed {seed})</h2>
+<p>Kept-slab density per layer at the last refresh, with live units / units in brackets.</p>{html_table(layers)}
+<h2>The balance behind BB (log((1 - a) / a) against degree k, with the fitted beta)</h2><div class="charts">{balance}</div>
 <h2>Runs</h2><p>{links}</p></body></html>
 """
     open(os.path.join(runs, "comparison.html"), "w").write(page)
