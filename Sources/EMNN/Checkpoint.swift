@@ -36,6 +36,12 @@ public enum CheckpointFile {
     }
 
     static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            let directory = url.deletingLastPathComponent().path
+            throw NNError.checkpoint(path: url.path, message: FileManager.default.fileExists(atPath: directory)
+                ? "no such file; a checkpoint directory holds config.json and model.safetensors (e.g. OUTPUT/best of `emflow train`)"
+                : "no such checkpoint directory \(directory)")
+        }
         do {
             return try JSONDecoder().decode(type, from: Data(contentsOf: url))
         } catch {

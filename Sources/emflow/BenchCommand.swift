@@ -226,11 +226,13 @@ struct ModelsBench: ParsableCommand {
     }
 
     func run() throws {
-        let networks = try checkpoints.map { path -> (name: String, network: UNet) in
+        var networks: [(name: String, network: UNet)] = []
+        for path in checkpoints {
             do {
-                return (path, try UNet(checkpoint: URL(fileURLWithPath: path), threads: threads))
+                networks.append((path, try UNet(checkpoint: URL(fileURLWithPath: path), threads: threads)))
             } catch {
-                throw ValidationError("\(path): \(error)")
+                FileHandle.standardError.write(Data("emflow bench models: \(error)\n".utf8))
+                throw ExitCode(1)
             }
         }
         let first = networks[0].network.configuration
@@ -240,7 +242,8 @@ struct ModelsBench: ParsableCommand {
             do {
                 _ = try network.outputShape(for: shape)
             } catch {
-                throw ValidationError("\(path) cannot take the \(size) input patch: \(error)")
+                FileHandle.standardError.write(Data("emflow bench models: \(path) cannot take the \(size) input patch: \(error)\n".utf8))
+                throw ExitCode(1)
             }
         }
         var generator = SeededGenerator(seed: 3)

@@ -43,6 +43,20 @@ struct PruneCommandTests {
         }
         let missing = try runEmflow(["compact", output.appendingPathComponent("nowhere").path, compacted.path])
         #expect(missing.status == 1 && missing.stderr.contains("nowhere"))
+
+        // The masked checkpoint and its compacted export timed in one run: same patch, the first is the reference.
+        let last = output.appendingPathComponent("last").path
+        let bench = try runEmflow(["bench", "models", last, compacted.path, "--patch", "2,16,16", "--rounds", "2", "--threads", "1", "--json"])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let timing = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as! [String: Any]
+        let models = timing["models"] as! [[String: Any]]
+        #expect(models.map { $0["checkpoint"] as? String } == [last, compacted.path])
+        #expect(models[0]["speedup"] as? Double == 1)
+        #expect((models[1]["flops"] as! Double) == (summary["flopsAfter"] as! Double))
+        #expect(models.allSatisfy { ($0["milliseconds"] as! Double) > 0 })
+        let absent = try runEmflow(["bench", "models", last, output.appendingPathComponent("nowhere").path])
+        #expect(absent.status == 1 && absent.stderr.contains("nowhere") && absent.stderr.contains("no such checkpoint directory"),
+                "\(absent.stderr)")
     }
 
     @Test func badPruningBlocksGiveClearErrors() throws {
