@@ -8,7 +8,7 @@ seed (`emflow bench models`, RUNS/inference-seedN.json), and the last refresh's 
 entropy and mean |correlation|. The blurred-darkness floor (RUNS/darkness-floor) is the first
 row; paired differences (same seed) of BB against magnitude pruning follow the table. Writes
 RUNS/summary.md, RUNS/summary.json and RUNS/comparison.html (table, F1 and PR-AUC against
-density with one standard deviation as bars, speed-ups).
+density with one standard deviation as bars, speed-ups), and the three charts as RUNS/chart-*.svg.
 
     python3 scripts/bb-experiment-summary.py RUNS_DIR
 """
@@ -106,7 +106,7 @@ def paired(rows, method, baseline, key):
 
 def chart(rows, key, label, floor, bounded=True):
     """An SVG line chart of `key` against target density, one line per method, bars of one sd."""
-    width, height, left, right, top, bottom = 560, 380, 58, 150, 30, 48
+    width, height, left, right, top, bottom = 600, 380, 58, 190, 30, 48
     values = [r[key] for runs_ in rows.values() for r in runs_ if r[key] is not None]
     if floor and floor.get(key) is not None:
         values.append(floor[key])
@@ -122,7 +122,7 @@ def chart(rows, key, label, floor, bounded=True):
     def py(y):
         return top + (high - y) / (high - low) * (height - top - bottom)
 
-    parts = [f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
              f'aria-label="{html.escape(label)} against density">',
              f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" fill="none" stroke="#98a2b3"/>']
     for i in range(6):
@@ -256,6 +256,12 @@ columns. Speed-up: inference of the compacted model against the dense model of t
 <h2>Runs</h2><p>{links}</p></body></html>
 """
     open(os.path.join(runs, "comparison.html"), "w").write(page)
+    # The charts as files of their own, for results pages that cannot hold inline SVG.
+    for key, label, bounded in (("f1", "voxel F1 on val.h5", True), ("pr_auc", "PR-AUC on val.h5", True),
+                                ("speedup", "inference speed-up against dense", False)):
+        svg = chart(rows, key, label, floor if bounded else None, bounded=bounded)
+        svg = svg.replace(">", "><style>text{font-family:sans-serif;fill:#1d2939}</style>", 1)
+        open(os.path.join(runs, f"chart-{key.replace('_', '-')}.svg"), "w").write(svg)
     print(text)
     print(f"report: {os.path.join(runs, 'comparison.html')}")
 
