@@ -46,7 +46,7 @@ struct SchemaTests {
 
     @Test("every stage kind documents every parameter; defaults have their parameter's type")
     func introspection() {
-        #expect(Set(StageSchema.all.map(\.kind)) == ["read", "normalize", "threshold", "mask", "components", "predict", "write", "detect", "evaluate", "train"])
+        #expect(Set(StageSchema.all.map(\.kind)) == ["read", "normalize", "threshold", "smooth", "mask", "components", "predict", "write", "detect", "evaluate", "train"])
         for schema in StageSchema.all + [StageSchema(kind: "execution", summary: "", parameters: ExecutionSettings.schema)] {
             #expect(!schema.summary.isEmpty || schema.kind == "execution")
             for parameter in schema.parameters {
