@@ -238,6 +238,9 @@ def main(runs):
                       for m in ("bb-in", "bb-out", "bb-both") if os.path.exists(os.path.join(runs, f"{m}-0.3-seed{seed}", "balance.svg")))
     links = " ".join(f'<a href="{html.escape(r["name"])}/report/report.html">{html.escape(r["name"])}</a>'
                      for key in order for r in rows[key])
+    charts = {key: chart(rows, key, label, floor if bounded else None, bounded=bounded)
+              for key, label, bounded in (("f1", "voxel F1 on val.h5", True), ("pr_auc", "PR-AUC on val.h5", True),
+                                          ("speedup", "inference speed-up against dense", False))}
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Budgeted Broadcast on VNC synapses</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;color:#1d2939}}table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #d0d5dd;padding:3px 7px;text-align:right}}td:first-child,th:first-child{{text-align:left}}
@@ -247,8 +250,8 @@ svg text{{font-family:system-ui,sans-serif;fill:#1d2939}}.charts{{display:flex;f
 val.h5. Mean ± standard deviation over seeds. The darkness floor's sigma and threshold were chosen on the same held-back
 columns. Speed-up: inference of the compacted model against the dense model of the same seed, measured in one run.</p>
 {html_table(table)}
-<h2>Against density</h2><div class="charts">{chart(rows, "f1", "voxel F1 on val.h5", floor)}{chart(rows, "pr_auc", "PR-AUC on val.h5", floor)}
-{chart(rows, "speedup", "inference speed-up against dense", None, bounded=False)}</div>
+<h2>Against density</h2><div class="charts">{charts["f1"]}{charts["pr_auc"]}
+{charts["speedup"]}</div>
 <h2>BB against magnitude pruning, paired by seed</h2><ul>{"".join(f"<li>{html.escape(c)}</li>" for c in comparisons)}</ul>
 <h2>Where the slabs go (density 0.3, seed {seed})</h2>
 <p>Kept-slab density per layer at the last refresh, with live units / units in brackets.</p>{html_table(layers)}
@@ -256,10 +259,8 @@ columns. Speed-up: inference of the compacted model against the dense model of t
 <h2>Runs</h2><p>{links}</p></body></html>
 """
     open(os.path.join(runs, "comparison.html"), "w").write(page)
-    # The charts as files of their own, for results pages that cannot hold inline SVG.
-    for key, label, bounded in (("f1", "voxel F1 on val.h5", True), ("pr_auc", "PR-AUC on val.h5", True),
-                                ("speedup", "inference speed-up against dense", False)):
-        svg = chart(rows, key, label, floor if bounded else None, bounded=bounded)
+    # The charts as files of their own too, for results pages that cannot hold inline SVG.
+    for key, svg in charts.items():
         svg = svg.replace(">", "><style>text{font-family:sans-serif;fill:#1d2939}</style>", 1)
         open(os.path.join(runs, f"chart-{key.replace('_', '-')}.svg"), "w").write(svg)
     print(text)

@@ -31,18 +31,28 @@ public enum NNBenchmark {
         return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
     }
 
+    /// Median wall and calling-thread CPU times of each of `bodies` over `repetitions` rounds, in
+    /// milliseconds: one warm-up run each, then every round runs each body once, so that a change
+    /// in the machine's load falls on all of them alike.
+    static func time(repetitions: Int, interleaving bodies: [() throws -> Void]) throws -> [(wall: Double, cpu: Double)] {
+        for body in bodies { try body() }
+        var wall = [[Double]](repeating: [], count: bodies.count), cpu = wall
+        for _ in 0..<max(1, repetitions) {
+            for (index, body) in bodies.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
+                try body()
+                cpu[index].append(threadCPU() - cpuStart)
+                wall[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        return bodies.indices.map { (median(wall[$0]), median(cpu[$0])) }
+    }
+
     /// Median wall and calling-thread CPU times of `body` over `repetitions` runs after one
     /// warm-up run, in milliseconds.
-    static func time(repetitions: Int, _ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) {
-        try body()
-        var wall: [Double] = [], cpu: [Double] = []
-        for _ in 0..<max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
-            try body()
-            cpu.append(threadCPU() - cpuStart)
-            wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        return (wall.sorted()[wall.count / 2], cpu.sorted()[cpu.count / 2])
+    static func time(repetitions: Int, _ body: () throws -> Void) throws -> (wall: Double, cpu: Double) {
+        try withoutActuallyEscaping(body) { try time(repetitions: repetitions, interleaving: [$0])[0] }
     }
 
     /// Times forward, backward-data and backward-weights of one same-padded convolution.
@@ -98,24 +108,15 @@ public enum NNBenchmark {
         ]
     }
 
-    /// Times inference of several networks on the same `input`, interleaved: after one warm-up
-    /// pass each, every round runs each network once, so that a change in the machine's load
-    /// falls on all of them alike. Returns the medians over `rounds`, in the order given.
+    /// Times inference of several networks on the same `input`, interleaved (see
+    /// `time(repetitions:interleaving:)`). Returns the medians over `rounds`, in the order given.
     public static func inference(of networks: [(name: String, network: UNet)], input: Tensor,
                                  rounds: Int) throws -> [BenchmarkMeasurement] {
-        for entry in networks { _ = try entry.network.forward(input, training: false) }
-        var wall = [[Double]](repeating: [], count: networks.count), cpu = wall
-        for _ in 0..<max(1, rounds) {
-            for (index, entry) in networks.enumerated() {
-                let start = DispatchTime.now().uptimeNanoseconds, cpuStart = threadCPU()
-                _ = try entry.network.forward(input, training: false)
-                cpu[index].append(threadCPU() - cpuStart)
-                wall[index].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-            }
-        }
-        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        return try networks.enumerated().map { index, entry in
-            BenchmarkMeasurement(name: entry.name, milliseconds: median(wall[index]), threadCPUMilliseconds: median(cpu[index]),
+        let times = try time(repetitions: rounds, interleaving: networks.map { entry in
+            { _ = try entry.network.forward(input, training: false) }
+        })
+        return try zip(networks, times).map { entry, time in
+            BenchmarkMeasurement(name: entry.name, milliseconds: time.wall, threadCPUMilliseconds: time.cpu,
                                  flops: try entry.network.convolutionFLOPs(for: input.shape).dense, voxels: input.shape.elementCount)
         }
     }

@@ -252,12 +252,13 @@ struct ModelsBench: ParsableCommand {
         let reference = measured[0].milliseconds
         var rows: [[String: Any]] = []
         for ((path, network), measurement) in zip(networks, measured) {
+            let speedup = reference / measurement.milliseconds
             rows.append(["checkpoint": path, "parameters": network.parameterCount, "flops": measurement.flops,
                          "milliseconds": measurement.milliseconds, "thread_cpu_milliseconds": measurement.threadCPUMilliseconds,
-                         "speedup": reference / measurement.milliseconds])
+                         "speedup": speedup])
             if !json {
                 print(String(format: "%8.1f ms  %5.2fx  %9d parameters  %8.3g FLOPs  %@", measurement.milliseconds,
-                             reference / measurement.milliseconds, network.parameterCount, measurement.flops, path))
+                             speedup, network.parameterCount, measurement.flops, path))
             }
         }
         if json {

@@ -184,7 +184,6 @@ extension ParameterType {
     private func stageSuggestion(_ text: String, _ stageNames: Set<String>) -> String {
         Suggestions.closest(to: text, among: stageNames.sorted()).map { " (did you mean stage '\($0)'?)" } ?? ""
     }
-
 }
 
 /// Why a YAML value is not a valid parameter value.
