@@ -118,6 +118,35 @@ extension UNetConfiguration {
         }
     }
 
+    /// The input box that predicts `output` inside a volume covering `bounds`; its prediction
+    /// (`UNet.predict(_:)`) equals, on every voxel of `output` inside `bounds`, one pass of the
+    /// network over the whole volume.
+    ///
+    /// `.same`: `output` grown by the halo but stopped at the faces of `bounds`, where the network
+    /// pads its feature maps with zeros itself, as it did on its training patches (padding the
+    /// image instead would show it dark sections it never saw in training). The origin lies on
+    /// the pooling grid of `bounds` and the shape is a multiple of the block alignment, so the box
+    /// may reach up to alignment - 1 voxels past the far faces (read as 0).
+    /// `.valid`: `output` grown by the halo, the origin aligned to the pooling grid of the volume
+    /// extended by the halo, the shape the nearest size the network accepts; voxels outside
+    /// `bounds` read as 0.
+    public func readBox(forOutput output: Box, in bounds: Box) throws -> Box {
+        try validate()
+        let alignment = blockAlignment
+        let alignedStart = bounds.offset + Coordinate.floorDivide(output.offset - bounds.offset, alignment) * alignment
+        switch padding {
+        case .same:
+            let start = Coordinate.maximum(alignedStart - halo, bounds.offset)
+            let end = Coordinate.minimum(output.end + halo, bounds.end)
+            guard Coordinate.all(end, start, >) else {
+                throw NNError.shapeMismatch("output box \(output) lies outside the volume \(bounds)")
+            }
+            return Box(offset: start, shape: Coordinate.ceilDivide(end - start, alignment) * alignment)
+        case .valid:
+            return Box(offset: alignedStart - halo, shape: try inputSize(forOutput: output.end - alignedStart))
+        }
+    }
+
     /// Input positions that the decoder output of `level` over [low, high] depends on.
     private func decoderDependency(level: Int, low: Int, high: Int, axis: Int) -> (Int, Int) {
         if level == depth - 1 { return encoderDependency(level: level, low: low, high: high, axis: axis) }

@@ -1,24 +1,20 @@
 import EMVolume
 
-/// Prediction of blocks with their halo.
+/// Prediction of blocks read with `UNetConfiguration.readBox(forOutput:in:)`.
 extension UNet {
-    /// Foreground probabilities (sigmoid of the logits) for the central part of `input`: the input
-    /// minus `halo` on every side. Input sizes must pass `UNetConfiguration.outputSize(for:)`.
+    /// Foreground probabilities (sigmoid of the logits) of every voxel the network predicts from
+    /// `input`: all of it with same padding, the input shrunk by the halo with valid padding.
+    /// Input sizes must pass `UNetConfiguration.outputSize(for:)`.
     public func predict(_ input: Tensor) throws -> Tensor {
         var probabilities = try forward(input, training: false)
         mapRealElements(&probabilities, logistic)
-        let expected = input.shape.spatial - halo * 2
-        guard Coordinate.all(expected, .zero, >) else {
-            throw NNError.shapeMismatch("input \(input.shape.spatial) is not larger than twice the halo \(halo); "
-                + "use at least \(try configuration.inputSize(forOutput: Coordinate(repeating: 1)))")
-        }
-        if probabilities.shape.spatial == expected { return probabilities.converted(to: .plain) }
-        let offset = Coordinate.floorDivide(probabilities.shape.spatial - expected, Coordinate(repeating: 2))
-        return try probabilities.cropped(to: Box(offset: offset, shape: expected)).converted(to: .plain)
+        return probabilities.converted(to: .plain)
     }
 
-    /// Probabilities for one block given with its halo, one volume per output channel, placed at
-    /// the block's box shrunk by the halo (so they land where they belong in the whole volume).
+    /// Probabilities for one block, one volume per output channel, placed where they belong in
+    /// the whole volume: over the block's own box with same padding, over the block shrunk by
+    /// the halo with valid padding. Crop them to the voxels wanted: with same padding, those
+    /// within the halo of a face of the block that is not a face of the volume are not exact.
     public func predict(_ block: Volume<Float>) throws -> [Volume<Float>] {
         try predict([block])[0]
     }
@@ -27,9 +23,10 @@ extension UNet {
     public func predict(_ blocks: [Volume<Float>]) throws -> [[Volume<Float>]] {
         let output = try predict(Tensor(batch: blocks))
         return blocks.enumerated().map { n, block in
-            (0..<configuration.outputChannels).map { c in
+            let offset = block.box.offset + Coordinate.floorDivide(block.shape - output.shape.spatial, Coordinate(repeating: 2))
+            return (0..<configuration.outputChannels).map { c in
                 var volume = output.volume(batch: n, channel: c)
-                volume.box = Box(offset: block.box.offset + halo, shape: volume.shape)
+                volume.box = Box(offset: offset, shape: volume.shape)
                 return volume
             }
         }

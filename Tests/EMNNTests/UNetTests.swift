@@ -65,14 +65,51 @@ struct UNetTests {
         // A block whose origin is aligned to the pooling grid.
         let region = Box(offset: Coordinate(3, 10, 12), shape: Coordinate(3, 8, 12))
         let block = whole.cropped(to: region.grown(by: net.halo))
-        let part = try net.predict(block)[0]
-        #expect(part.box == region)
+        let predicted = try net.predict(block)[0]
+        // Same padding predicts every voxel of the block, valid padding the block less the halo.
+        #expect(predicted.box == (padding == .same ? block.box : region))
+        let part = predicted.cropped(to: region)
         #expect(maxDifference(part.storage, full.cropped(to: region).storage) < 1e-5)
         // A batch gives the same as one block at a time.
         let other = whole.cropped(to: Box(offset: Coordinate(1, 0, 2), shape: block.shape))
         let batch = try net.predict([block, other])
-        #expect(maxDifference(batch[0][0].storage, part.storage) < 1e-6)
+        #expect(maxDifference(batch[0][0].storage, predicted.storage) < 1e-6)
+        #expect(batch[1][0].box == (try net.predict(other)[0].box))
         #expect(maxDifference(batch[1][0].storage, try net.predict(other)[0].storage) < 1e-6)
+    }
+
+    @Test("blocks read with readBox(forOutput:in:) reproduce one pass over the volume alone, at its faces too")
+    func readBoxesStopAtFaces() throws {
+        let net = try UNet(configuration: Self.small, threads: 2)
+        let alignment = net.configuration.blockAlignment, halo = net.halo
+        // x is not a multiple of the pooling: the far x face is read one voxel past the volume.
+        let bounds = Box(shape: Coordinate(7, 30, 27))
+        let volume = randomVolume(bounds.shape, seed: 9)
+        let alignedEnd = Coordinate.ceilDivide(bounds.end, alignment) * alignment
+        // The reference: the network over the volume alone, as over a training patch, zero-extended
+        // at the far faces to a size it accepts.
+        var extended = Volume<Float>(box: Box(shape: alignedEnd))
+        extended.paste(volume)
+        let whole = try net.predict(extended)[0]
+        let interior = Box(offset: Coordinate(3, 12, 12), shape: Coordinate(1, 6, 4))
+        let outputs = [Box(shape: Coordinate(3, 8, 8)), interior, Box(offset: bounds.end - Coordinate(3, 8, 7), shape: Coordinate(3, 8, 7))]
+        for output in outputs {
+            let read = try net.configuration.readBox(forOutput: output, in: bounds)
+            #expect(Coordinate.all(read.offset, bounds.offset, >=) && Coordinate.all(read.end, alignedEnd, <=), "\(read)")
+            #expect(Coordinate.all(read.offset, alignment, { $0 % $1 == 0 }) && Coordinate.all(read.shape, alignment, { $0 % $1 == 0 }))
+            var input = Volume<Float>(box: read)
+            input.paste(volume)
+            let part = try net.predict(input)[0].cropped(to: output)
+            #expect(maxDifference(part.storage, whole.cropped(to: output).storage) < 1e-5, "\(output)")
+        }
+        // Inside the volume a block reads its output grown by the halo, no more.
+        #expect(try net.configuration.readBox(forOutput: interior, in: bounds) == interior.grown(by: halo))
+        // Padding the image with dark voxels instead changes the prediction near the faces.
+        var padded = Volume<Float>(box: Box(offset: Coordinate.zero - halo, shape: alignedEnd + halo * 2))
+        padded.paste(volume)
+        let darkFaces = try net.predict(padded)[0].cropped(to: bounds)
+        #expect(maxDifference(darkFaces.storage, whole.cropped(to: bounds).storage) > 1e-3)
+        #expect(throws: NNError.self) { try net.configuration.readBox(forOutput: Box(offset: Coordinate(9, 0, 0), shape: Coordinate(2, 4, 4)), in: bounds) }
     }
 
     @Test("He and PyTorch-default initialisations draw within their bounds with their variances", arguments: WeightInitialization.allCases)

@@ -34,13 +34,23 @@ struct PredictTests {
         return (address, image.map { Float($0) / 255 })
     }
 
-    /// The whole volume predicted in one pass, zero-padded generously (four pooling cells beyond
-    /// the network's halo on each side, and up to a size the network accepts), with the input
-    /// mirrored along `axes` and the output mirrored back.
+    /// The whole volume predicted in one pass, with the input mirrored along `axes` and the
+    /// output mirrored back. With same padding the network sees the volume alone (zero-extended at
+    /// the far faces to a multiple of its pooling), padding its features at the faces itself; with
+    /// valid padding the volume is zero-padded generously (four pooling cells beyond the halo on
+    /// each side, and up to a size the network accepts).
     static func wholeVolume(_ network: UNet, _ image: Volume<Float>, flip axes: [Bool] = [false, false, false]) throws -> Volume<Float> {
-        let extra = network.configuration.blockAlignment * 4
-        var padded = Volume<Float>(box: Box(offset: Coordinate.zero - network.halo - extra,
-                                            shape: try network.configuration.inputSize(forOutput: image.shape + extra * 2)))
+        let alignment = network.configuration.blockAlignment
+        let box: Box
+        switch network.configuration.padding {
+        case .same:
+            box = Box(offset: image.box.offset, shape: Coordinate.ceilDivide(image.shape, alignment) * alignment)
+        case .valid:
+            let extra = alignment * 4
+            box = Box(offset: image.box.offset - network.halo - extra,
+                      shape: try network.configuration.inputSize(forOutput: image.shape + extra * 2))
+        }
+        var padded = Volume<Float>(box: box)
         padded.paste(image)
         let mirrored = Volume<Float>(box: padded.box, storage: flippedStorage(padded, axes))
         let prediction = try network.predict(mirrored)[0]

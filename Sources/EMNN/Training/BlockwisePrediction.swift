@@ -1,9 +1,10 @@
 import EMVolume
 
 extension UNet {
-    /// Logits for every voxel of `region` of `data`, predicted block by block with the network's
-    /// halo (voxels outside the data read as 0), each block producing `blockOutput` voxels or
-    /// fewer at the end.
+    /// Logits for every voxel of `region` of `data`, predicted block by block, each block
+    /// producing `blockOutput` voxels or fewer at the end and read with
+    /// `UNetConfiguration.readBox(forOutput:in:)` in the data's box: with same padding the
+    /// network pads at the data's faces itself, as on training patches.
     ///
     /// - Returns: the logits over `region` (first output channel).
     public func predictLogits(_ data: TrainingVolume, region: Box, blockOutput: Coordinate) throws -> Volume<Float> {
@@ -23,15 +24,12 @@ extension UNet {
             for y in origins[1] {
                 for x in origins[2] {
                     let core = Box(offset: Coordinate(z, y, x), shape: step)
-                    let input = data.patch(core.grown(by: halo)).raw
-                    var output = try forward(Tensor(volume: input), training: false)
-                    let out = output.shape.spatial
-                    if out != step {
-                        output = try output.cropped(to: Box(offset: Coordinate.floorDivide(out - step, Coordinate(repeating: 2)), shape: step))
-                    }
+                    let input = data.patch(try configuration.readBox(forOutput: core, in: data.raw.box)).raw
+                    let output = try forward(Tensor(volume: input), training: false)
                     var block = output.volume(batch: 0, channel: 0)
-                    block.box = core
-                    logits.paste(block)
+                    block.box = Box(offset: input.box.offset + Coordinate.floorDivide(input.shape - block.shape, Coordinate(repeating: 2)),
+                                    shape: block.shape)
+                    logits.paste(block.cropped(to: core))
                 }
             }
         }

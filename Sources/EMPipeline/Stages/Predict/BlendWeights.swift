@@ -51,22 +51,23 @@ struct BlendAccumulator {
         weight = Volume(box: box)
     }
 
-    /// Adds `prediction` (a tile's output, over its whole tile box) weighted by `weights`.
-    mutating func add(_ prediction: Volume<Float>, weights: TileWeights) {
+    /// Adds `prediction` (a tile's output over `tile`, or over the part of it inside the volume)
+    /// weighted by `weights`.
+    mutating func add(_ prediction: Volume<Float>, tile: Box, weights: TileWeights) {
         guard let overlap = prediction.box.intersection(sum.box) else { return }
-        let tile = prediction.box, target = sum.box
-        prediction.storage.withUnsafeBufferPointer { source in
+        let source = prediction.box, target = sum.box
+        prediction.storage.withUnsafeBufferPointer { values in
             sum.storage.withUnsafeMutableBufferPointer { sums in
                 weight.storage.withUnsafeMutableBufferPointer { weightSums in
                     for z in overlap.offset.z..<overlap.end.z {
                         let wz = weights.z[z - tile.offset.z]
                         for y in overlap.offset.y..<overlap.end.y {
                             let wzy = wz * weights.y[y - tile.offset.y]
-                            let s = ((z - tile.offset.z) * tile.shape.y + (y - tile.offset.y)) * tile.shape.x - tile.offset.x
+                            let s = ((z - source.offset.z) * source.shape.y + (y - source.offset.y)) * source.shape.x - source.offset.x
                             let t = ((z - target.offset.z) * target.shape.y + (y - target.offset.y)) * target.shape.x - target.offset.x
                             for x in overlap.offset.x..<overlap.end.x {
                                 let w = wzy * weights.x[x - tile.offset.x]
-                                sums[t + x] += w * source[s + x]
+                                sums[t + x] += w * values[s + x]
                                 weightSums[t + x] += w
                             }
                         }

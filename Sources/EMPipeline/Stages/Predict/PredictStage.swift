@@ -19,7 +19,7 @@ public struct PredictStage: StageKind {
 
     public var schema: StageSchema {
         StageSchema(kind: "predict", summary: "Predicts foreground probabilities with a U-Net checkpoint (config.json + model.safetensors).",
-                    details: "uint8 input is divided by 255 and uint16 by 65535; float32 input (e.g. from a normalize stage) is used as is. Voxels outside the volume read as the input's pad_value (0), as if the whole volume were predicted zero-padded by the halo. crop stitching equals one whole-volume prediction; gaussian and linear stitching blend fixed tiles (the same tiles whatever the block shape), each block predicting the tiles that overlap it. The model's bytes are part of the stage's fingerprint: a new model redoes every block.",
+                    details: "uint8 input is divided by 255 and uint16 by 65535; float32 input (e.g. from a normalize stage) is used as is. Each prediction reads its output grown by the network's halo; a network with same padding stops at the volume's faces and pads its feature maps there itself, as on its training patches (reading up to one pooling cell past the far faces when the volume is not a multiple of it), while one with valid padding reads voxels outside the volume as 0. crop stitching equals one pass of the network over the whole volume; gaussian and linear stitching blend fixed tiles (the same tiles whatever the block shape), each block predicting the tiles that overlap it. The model's bytes are part of the stage's fingerprint: a new model redoes every block.",
                     parameters: [
                         .required("input", .volume, "The image: a stage name or a store address (uint8, uint16 or float32)."),
                         .required("model", .checkpoint, "A checkpoint directory holding config.json and model.safetensors, or the name of a train stage of this pipeline (the network it trains)."),
@@ -67,7 +67,7 @@ public struct PredictStage: StageKind {
             return nil
         }
         do {
-            _ = try Self.layout(check.stage, configuration: configuration, blockShape: check.execution.blockShape)
+            _ = try Self.layout(check.stage, configuration: configuration, volume: input.shape, blockShape: check.execution.blockShape)
         } catch {
             check.error("\(error)", parameter: check.stage.values["overlap"] != nil ? "overlap" : "tile")
             return nil
@@ -79,7 +79,8 @@ public struct PredictStage: StageKind {
         let path = try Self.checkpointDirectory(stage, in: context.pipeline)
         let directory = URL(fileURLWithPath: path)
         let configuration = try Self.configuration(path)
-        let layout = try Self.layout(stage, configuration: configuration, blockShape: context.execution.blockShape)
+        let layout = try Self.layout(stage, configuration: configuration, volume: context.inputs["input"]!.shape,
+                                     blockShape: context.execution.blockShape)
         let weights = layout.tile.map { tile in
             TileWeights(profile: BlendProfile(rawValue: stage.text("stitching")!)!, tile: tile, overlap: tile - layout.stride!)
         }
@@ -120,15 +121,17 @@ public struct PredictStage: StageKind {
         return configuration
     }
 
-    /// The tile layout the stage's parameters ask for.
-    static func layout(_ stage: PipelineStage, configuration: UNetConfiguration, blockShape: Coordinate) throws -> TileLayout {
+    /// The tile layout the stage's parameters ask for over a volume of shape `volume`.
+    static func layout(_ stage: PipelineStage, configuration: UNetConfiguration, volume: Coordinate, blockShape: Coordinate) throws -> TileLayout {
+        let bounds = Box(shape: volume)
         guard Stitching(rawValue: stage.text("stitching") ?? "crop") != .crop else {
-            _ = try TileLayout(configuration: configuration).cropReadBox(for: Box(shape: blockShape))
-            return TileLayout(configuration: configuration)
+            let layout = TileLayout(configuration: configuration, bounds: bounds)
+            _ = try layout.readBox(forOutput: Box(shape: Coordinate.minimum(blockShape, volume)))
+            return layout
         }
         let tile = stage.coordinate("tile") ?? blockShape
         let overlap = stage.coordinate("overlap") ?? Coordinate.floorDivide(tile, Coordinate(repeating: 4))
-        let layout = try TileLayout(configuration: configuration, tile: tile, overlap: overlap)
+        let layout = try TileLayout(configuration: configuration, bounds: bounds, tile: tile, overlap: overlap)
         guard Coordinate.all(overlap, layout.tile!, <) else {
             throw PipelineError.execution("overlap \(overlap) must be smaller than the tile \(layout.tile!) on every axis")
         }

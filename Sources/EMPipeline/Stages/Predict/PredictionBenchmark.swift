@@ -32,7 +32,7 @@ public enum PredictionBenchmark {
         let configuration = try pool.withNetwork { $0.configuration }
         // An interior block: its read box lies inside a larger volume, as most blocks' do.
         let box = Box(offset: blockShape, shape: blockShape)
-        let readBox = try TileLayout(configuration: configuration).cropReadBox(for: box)
+        let readBox = try configuration.readBox(forOutput: box, in: box.grown(by: blockShape))
         var generator = SystemRandomNumberGenerator()
         var input = Volume<Float>(box: readBox)
         input.storage.withUnsafeMutableBufferPointer { values in

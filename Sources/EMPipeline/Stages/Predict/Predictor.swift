@@ -35,11 +35,11 @@ final class Predictor: BlockTransform {
         if let weights {
             var blend = BlendAccumulator(box: box)
             for tile in layout.tiles(covering: box) {
-                blend.add(try predict(image.cropped(to: layout.readBox(forTile: tile)), over: tile), weights: weights)
+                blend.add(try predict(image.cropped(to: layout.readBox(forOutput: tile)), over: tile), tile: tile, weights: weights)
             }
             probabilities = blend.normalized()
         } else {
-            probabilities = try predict(image.cropped(to: try layout.cropReadBox(for: box)), over: box)
+            probabilities = try predict(image.cropped(to: try layout.readBox(forOutput: box)), over: box)
         }
         switch outputType {
         case .uint8: return AnyVolume(probabilities.map { UInt8(($0 * 255).rounded()) })
@@ -47,8 +47,9 @@ final class Predictor: BlockTransform {
         }
     }
 
-    /// The probabilities of the selected channel over `output` (inside `input` shrunk by the
-    /// context), averaged over the flip combinations.
+    /// The probabilities of the selected channel over the part of `output` that the prediction of
+    /// `input` covers (all of it but what lies past the volume's far faces), averaged over the
+    /// flip combinations.
     private func predict(_ input: Volume<Float>, over output: Box) throws -> Volume<Float> {
         try pool.withNetwork { network in
             let combinations = flips.combinations
@@ -73,7 +74,10 @@ final class Predictor: BlockTransform {
                     for i in 0..<values.count { values[i] *= scale }
                 }
             }
-            return result.cropped(to: output)
+            guard let covered = output.intersection(result.box) else {
+                throw PipelineError.execution("the prediction of \(input.box) does not cover \(output)")
+            }
+            return result.cropped(to: covered)
         }
     }
 }

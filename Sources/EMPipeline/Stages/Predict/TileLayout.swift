@@ -4,26 +4,27 @@ import EMVolume
 /// Where a network's tiles lie: which input box each prediction reads and which output box it
 /// covers, for both stitching modes.
 ///
-/// All tiles read from an origin congruent to `-halo` modulo the network's block alignment, as
-/// a whole-volume pass (the volume padded by the halo) does, so every tile sees the same
-/// pooling grid and blocks reproduce a prediction of the zero-extended whole volume.
+/// Every prediction reads `UNetConfiguration.readBox(forOutput:in:)` of the volume, so tiles
+/// see the pooling grid of a whole-volume pass and, with same padding, stop at the volume's
+/// faces, where the network pads its features as in training: blocks reproduce one pass of the
+/// network over the whole volume.
 struct TileLayout: Sendable {
     /// Context each prediction reads on each side of its output (the network's `halo`).
     let halo: Coordinate
-    /// The product of the pooling factors.
-    let alignment: Coordinate
     /// The network's geometry, for valid input sizes.
     let configuration: UNetConfiguration
+    /// The volume predicted.
+    let bounds: Box
     /// Output shape of one blending tile (nil in crop mode).
     let tile: Coordinate?
     /// Distance between neighbouring blending tiles (nil in crop mode).
     let stride: Coordinate?
 
-    /// A layout for crop-centre stitching: one prediction per block.
-    init(configuration: UNetConfiguration) {
+    /// A layout for crop-centre stitching over a volume covering `bounds`: one prediction per block.
+    init(configuration: UNetConfiguration, bounds: Box) {
         self.configuration = configuration
         self.halo = configuration.halo
-        self.alignment = configuration.blockAlignment
+        self.bounds = bounds
         self.tile = nil
         self.stride = nil
     }
@@ -32,27 +33,24 @@ struct TileLayout: Sendable {
     /// `overlap` (the stride is rounded down to the alignment, and is at least one alignment).
     ///
     /// - Throws: `NNError.shapeMismatch` when no input size fits the tile.
-    init(configuration: UNetConfiguration, tile: Coordinate, overlap: Coordinate) throws {
+    init(configuration: UNetConfiguration, bounds: Box, tile: Coordinate, overlap: Coordinate) throws {
         let halo = configuration.halo
-        self.init(configuration: configuration, tileOutput: try Self.inputSize(forOutput: tile, halo: halo, configuration: configuration) - halo * 2,
-                  overlap: overlap)
+        self.init(configuration: configuration, bounds: bounds,
+                  tileOutput: try Self.inputSize(forOutput: tile, halo: halo, configuration: configuration) - halo * 2, overlap: overlap)
     }
 
-    private init(configuration: UNetConfiguration, tileOutput: Coordinate, overlap: Coordinate) {
+    private init(configuration: UNetConfiguration, bounds: Box, tileOutput: Coordinate, overlap: Coordinate) {
         self.configuration = configuration
         self.halo = configuration.halo
-        self.alignment = configuration.blockAlignment
+        self.bounds = bounds
         self.tile = tileOutput
         let a = configuration.blockAlignment
         self.stride = Coordinate.zip(tileOutput - overlap, a) { free, a in Swift.max(a, (free / a) * a) }
     }
 
-    /// The input box the crop-mode prediction of `box` reads: `box` grown by the halo, its
-    /// origin aligned down and its shape grown to the nearest size the network accepts.
-    func cropReadBox(for box: Box) throws -> Box {
-        let start = Coordinate.floorDivide(box.offset, alignment) * alignment
-        let shape = try Self.inputSize(forOutput: box.end - start, halo: halo, configuration: configuration)
-        return Box(offset: start - halo, shape: shape)
+    /// The input box whose prediction covers `output` (a block in crop mode, a tile in blending).
+    func readBox(forOutput output: Box) throws -> Box {
+        try configuration.readBox(forOutput: output, in: bounds)
     }
 
     /// The smallest input the network accepts that predicts at least `output` voxels after
@@ -79,13 +77,10 @@ struct TileLayout: Sendable {
         return result
     }
 
-    /// The input box that predicts the tile whose output box is `output`.
-    func readBox(forTile output: Box) -> Box { output.grown(by: halo) }
-
     /// The input box every prediction of `box` reads together.
     func readBox(for box: Box) throws -> Box {
-        guard tile != nil else { return try cropReadBox(for: box) }
-        let boxes = tiles(covering: box).map(readBox(forTile:))
+        guard tile != nil else { return try readBox(forOutput: box) }
+        let boxes = try tiles(covering: box).map(readBox(forOutput:))
         return boxes.dropFirst().reduce(boxes[0]) { $0.union($1) }
     }
 }
