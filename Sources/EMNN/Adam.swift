@@ -17,10 +17,12 @@ public struct AdamConfiguration: Codable, Equatable, Sendable {
     /// Decay of an exponential moving average of the weights kept beside them (e.g. 0.99: about the
     /// last 100 steps); validation and checkpoints use the average. `nil` keeps no average.
     public var averageDecay: Float?
+    /// How the learning rate changes over a training run; `nil` keeps it constant.
+    public var schedule: LearningRateSchedule?
 
     /// Creates a configuration; defaults are PyTorch's Adam defaults with learning rate 1e-3.
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-                weightDecay: Float = 0, gradientClipNorm: Float? = nil, averageDecay: Float? = nil) {
+                weightDecay: Float = 0, gradientClipNorm: Float? = nil, averageDecay: Float? = nil, schedule: LearningRateSchedule? = nil) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -28,7 +30,26 @@ public struct AdamConfiguration: Codable, Equatable, Sendable {
         self.weightDecay = weightDecay
         self.gradientClipNorm = gradientClipNorm
         self.averageDecay = averageDecay
+        self.schedule = schedule
     }
+
+    /// The learning rate of step `step` (0-based) of a run of `steps` steps.
+    public func learningRate(atStep step: Int, of steps: Int) -> Float {
+        switch schedule ?? .constant {
+        case .constant: return learningRate
+        case .cosine:
+            let progress = Double(min(max(step, 0), steps)) / Double(max(steps, 1))
+            return learningRate * Float((1 + cos(Double.pi * progress)) / 2)
+        }
+    }
+}
+
+/// How the learning rate changes over a training run.
+public enum LearningRateSchedule: String, Codable, CaseIterable, Sendable {
+    /// `learningRate` at every step.
+    case constant
+    /// Half a cosine from `learningRate` at the first step down to 0 after the last.
+    case cosine
 }
 
 /// Adam with optional decoupled weight decay (AdamW), global gradient-norm clipping and an

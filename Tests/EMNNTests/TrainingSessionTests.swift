@@ -50,6 +50,25 @@ struct TrainingSessionTests {
         #expect(try session(other).run().map(\.loss) != first.prefix(2).map(\.loss))
     }
 
+    @Test("a cosine schedule sets each step's learning rate, from the configured one down towards 0")
+    func cosineSchedule() throws {
+        var config = configuration(output: try TestEnvironment.temporaryDirectory("train-cosine"), steps: 6)
+        config.optimizer.schedule = .cosine
+        let run = try session(config)
+        var rates: [Float] = [], changes: [Float] = []
+        var previous = run.trainer.network.parameters.map(\.value)
+        try run.run { _ in
+            rates.append(run.trainer.optimizer.configuration.learningRate)
+            let now = run.trainer.network.parameters.map(\.value)
+            changes.append(zip(previous, now).map { maxDifference($0, $1) }.max()!)
+            previous = now
+        }
+        let expected = (0..<6).map { Float(3e-3 * (1 + cos(Double.pi * Double($0) / 6)) / 2) }
+        #expect(maxDifference(rates, expected) < 1e-9, "\(rates)")
+        #expect(changes.last! < changes.first! / 2, "largest weight change per step: \(changes)")
+        #expect(AdamConfiguration(learningRate: 0.01).learningRate(atStep: 5, of: 6) == 0.01)
+    }
+
     @Test("resuming from the step-3 checkpoint equals an uninterrupted run")
     func resumeEqualsUninterrupted() throws {
         let whole = try TestEnvironment.temporaryDirectory("train-whole"), parts = try TestEnvironment.temporaryDirectory("train-parts")

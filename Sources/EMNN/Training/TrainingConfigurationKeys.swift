@@ -15,7 +15,7 @@ extension TrainingConfiguration {
         return [
             "": TrainingConfiguration.keys,
             "network": keys(network),
-            "optimizer": keys(AdamConfiguration(gradientClipNorm: 1, averageDecay: 0.99)),
+            "optimizer": keys(AdamConfiguration(gradientClipNorm: 1, averageDecay: 0.99, schedule: .cosine)),
             "loss": keys(LossConfiguration()),
             "augmentation": keys(AugmentationConfiguration()),
             "validation": keys(ValidationSettings(raw: "", label: "", region: "", every: 1, blockShape: [])),

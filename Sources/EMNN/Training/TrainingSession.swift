@@ -138,6 +138,7 @@ public final class TrainingSession {
         var records: [TrainingRecord] = []
         while step < end {
             let (input, target) = try batch(step: step)
+            trainer.optimizer.configuration.learningRate = configuration.optimizer.learningRate(atStep: step, of: configuration.steps)
             let value = try trainer.step(input: input, target: target)
             var record = TrainingRecord(step: step, loss: value.total, bce: value.bce, dice: value.dice, validation: nil, seconds: 0)
             record.pruning = try pruner?.afterStep(step)

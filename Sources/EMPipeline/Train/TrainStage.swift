@@ -33,7 +33,7 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
         "foregroundFraction": (.number(minimum: 0, maximum: 1), false, "Fraction of patches centred on a foreground voxel."),
         "seed": (.integer(minimum: 0, maximum: nil), false, "Seed of patch sampling and augmentation."),
         "network": (.text, true, "Mapping: the U-Net architecture (inputChannels, outputChannels, depth, baseChannels, kernel and pooling shapes, padding, ...)."),
-        "optimizer": (.text, false, "Mapping: Adam settings (learningRate, betas, weightDecay, gradientClipNorm)."),
+        "optimizer": (.text, false, "Mapping: Adam settings (learningRate, beta1, beta2, epsilon, weightDecay, gradientClipNorm, averageDecay, schedule: constant or cosine)."),
         "loss": (.text, false, "Mapping: loss weights (BCE, Dice, positive weight)."),
         "augmentation": (.text, false, "Mapping: flips, rotations, intensity changes."),
         "output": (.text, true, "Directory for checkpoints (last/, best/) and the loss log (log.jsonl)."),
