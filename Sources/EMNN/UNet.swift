@@ -108,6 +108,10 @@ public final class UNet {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         _ = try outputShape(for: input.shape)
         var x = input
+        if let normalization = configuration.inputNormalization {
+            let (mean, scale) = (normalization.mean, 1 / normalization.standardDeviation)
+            mapRealElements(&x) { ($0 - mean) * scale }
+        }
         var skipInputs: [Tensor] = []
         for level in 0..<configuration.depth {
             x = try forwardBlock(encoder[level], name: "encoder.\(level)", x, training: training)

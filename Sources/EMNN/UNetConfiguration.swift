@@ -8,7 +8,8 @@ import Foundation
 /// normalisation before it when `normalizationGroups` is set). Between levels `l` and `l + 1`
 /// the encoder max-pools by `poolingFactors[l]` and the decoder upsamples by a transposed
 /// convolution with kernel = stride = that factor; skips are centre-cropped and concatenated
-/// before the upsampled features. A 1x1x1 convolution maps to `outputChannels` logits.
+/// before the upsampled features. A 1x1x1 convolution maps to `outputChannels` logits. With
+/// `inputNormalization` the network first standardises its input.
 ///
 /// Encoded as JSON with coordinates as `[z, y, x]` arrays.
 public struct UNetConfiguration: Codable, Equatable, Sendable {
@@ -39,12 +40,14 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
     /// Output channels of individual layers (`encoder.L.convI`, `decoder.L.convI`, `upsample.L`)
     /// that differ from `width(level:)`, as a compacted (pruned) network has; `nil` for none.
     public var layerWidths: [String: Int]?
+    /// Standardisation of the input voxels before the first convolution, `nil` for none.
+    public var inputNormalization: InputNormalization?
 
     /// Creates a configuration; the defaults describe a depth-3, base-16, 3x3x3, pool-2 U-Net.
     public init(inputChannels: Int = 1, outputChannels: Int = 1, depth: Int = 3, baseWidth: Int = 16,
                 widthMultiplier: Double = 2, kernelSizes: [Coordinate]? = nil, poolingFactors: [Coordinate]? = nil,
                 convolutionsPerLevel: Int = 2, padding: Padding = .same, normalizationGroups: Int? = nil, seed: UInt64 = 0,
-                initialization: WeightInitialization = .he) {
+                initialization: WeightInitialization = .he, inputNormalization: InputNormalization? = nil) {
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.depth = depth
@@ -58,6 +61,7 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
         self.seed = seed
         self.initialization = initialization
         self.layerWidths = nil
+        self.inputNormalization = inputNormalization
     }
 
     /// Output channels of the layer `name` at `level`: its `layerWidths` entry or `width(level:)`.
@@ -124,6 +128,11 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
                     + "(widths \((0..<depth).map { width(level: $0) }))")
             }
         }
+        if let normalization = inputNormalization, !(normalization.standardDeviation > 0 && normalization.standardDeviation.isFinite
+                                                       && normalization.mean.isFinite) {
+            throw fail("inputNormalization needs a finite mean and a positive standard deviation (got \(normalization.mean) and "
+                + "\(normalization.standardDeviation)), e.g. the image's own: mean 0.5, standardDeviation 0.2 for uint8 images / 255")
+        }
         if let layerWidths {
             let known = Set(widthLayerNames)
             for (name, width) in layerWidths.sorted(by: { $0.key < $1.key }) {
@@ -142,7 +151,7 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
 extension UNetConfiguration {
     private enum CodingKeys: String, CodingKey {
         case inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors
-        case convolutionsPerLevel, padding, normalizationGroups, seed, initialization, layerWidths
+        case convolutionsPerLevel, padding, normalizationGroups, seed, initialization, layerWidths, inputNormalization
     }
 
     /// Decodes a configuration whose coordinates are `[z, y, x]` arrays.
@@ -167,7 +176,8 @@ extension UNetConfiguration {
                   padding: try c.decode(Padding.self, forKey: .padding),
                   normalizationGroups: try c.decodeIfPresent(Int.self, forKey: .normalizationGroups),
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 0,
-                  initialization: try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .he)
+                  initialization: try c.decodeIfPresent(WeightInitialization.self, forKey: .initialization) ?? .he,
+                  inputNormalization: try c.decodeIfPresent(InputNormalization.self, forKey: .inputNormalization))
         layerWidths = try c.decodeIfPresent([String: Int].self, forKey: .layerWidths)
     }
 
@@ -187,6 +197,23 @@ extension UNetConfiguration {
         try c.encode(seed, forKey: .seed)
         try c.encode(initialization, forKey: .initialization)
         try c.encodeIfPresent(layerWidths, forKey: .layerWidths)
+        try c.encodeIfPresent(inputNormalization, forKey: .inputNormalization)
+    }
+}
+
+/// The affine map `(x - mean) / standardDeviation` a network applies to its input voxels (as
+/// given to it: uint8 images divided by 255), so that they are centred with unit spread. The
+/// convolutions' zero padding then stands for an average voxel.
+public struct InputNormalization: Codable, Equatable, Sendable {
+    /// The voxel value mapped to 0.
+    public var mean: Float
+    /// The voxel spread mapped to 1.
+    public var standardDeviation: Float
+
+    /// Creates a normalisation.
+    public init(mean: Float, standardDeviation: Float) {
+        self.mean = mean
+        self.standardDeviation = standardDeviation
     }
 }
 

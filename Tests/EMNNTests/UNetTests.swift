@@ -112,6 +112,28 @@ struct UNetTests {
         #expect(throws: NNError.self) { try net.configuration.readBox(forOutput: Box(offset: Coordinate(9, 0, 0), shape: Coordinate(2, 4, 4)), in: bounds) }
     }
 
+    @Test("input normalisation equals feeding the standardised input, forward and in the weight gradients")
+    func inputNormalization() throws {
+        var normalized = Self.small
+        normalized.inputNormalization = InputNormalization(mean: 0.4, standardDeviation: 0.25)
+        let a = try UNet(configuration: normalized, threads: 1), b = try UNet(configuration: Self.small, threads: 1)
+        let image = randomVolume(Coordinate(3, 16, 16), seed: 12).map { ($0 + 1) / 2 }
+        let logitsA = try a.forward(Tensor(volume: image), training: true)
+        let logitsB = try b.forward(Tensor(volume: image.map { ($0 - 0.4) / 0.25 }), training: true)
+        #expect(maxDifference(logitsA.volume().storage, logitsB.volume().storage) < 1e-5)
+        let outputGradient = Tensor(volume: randomVolume(image.shape, seed: 13))
+        try a.backward(outputGradient)
+        try b.backward(outputGradient)
+        for (p, q) in zip(a.parameters, b.parameters) {
+            #expect(maxDifference(p.gradient, q.gradient) < 1e-4 * max(1, q.gradient.map(abs).max()!), "\(p.name)")
+        }
+        #expect(throws: NNError.self) {
+            var bad = Self.small
+            bad.inputNormalization = InputNormalization(mean: 0.5, standardDeviation: 0)
+            try bad.validate()
+        }
+    }
+
     @Test("He and PyTorch-default initialisations draw within their bounds with their variances", arguments: WeightInitialization.allCases)
     func initialization(_ initialization: WeightInitialization) throws {
         let configuration = UNetConfiguration(depth: 2, baseWidth: 16, kernelSizes: [Coordinate(3, 3, 3), Coordinate(3, 3, 3)],

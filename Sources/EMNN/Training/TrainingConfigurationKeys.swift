@@ -12,6 +12,7 @@ extension TrainingConfiguration {
         }
         var network = UNetConfiguration(normalizationGroups: 1)
         network.layerWidths = [:]
+        network.inputNormalization = InputNormalization(mean: 0, standardDeviation: 1)
         return [
             "": TrainingConfiguration.keys,
             "network": keys(network),
