@@ -44,13 +44,12 @@ result = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespe
 json.dump(result, open("benchmarks/results/vnc-synapse-training.json", "w"), indent=1)
 rows = "\n".join(f"| {r['step']} | {r['loss']:.4f} | {r['validation']['loss']:.4f} | {r['validation']['bestF1']:.3f} | "
                  f"{r['validation']['averagePrecision']:.3f} |" for r in validations)
-open("benchmarks/results/vnc-synapse-training.md", "w").write(f"""# Synapse U-Net trained on vnc-synapse/train.h5, evaluated on val.h5
+section = f"""<!-- train-vnc-synapse.sh:begin -->
+## Latest run of scripts/train-vnc-synapse.sh
 
-Produced by `scripts/train-vnc-synapse.sh` ({result['date']}, {result['machine']}) with
-pipelines/train-vnc-synapse.yaml: depth 3, base 16, 1x3x3 kernels on top, 1x2x2 pooling, patches
-16x128x128, batch 2, BCE (pos_weight 5) + Dice, Adam 1e-3, half the patches centred on synapses,
-PyTorch's default initialisation; validation and checkpoints use the moving average of the weights (decay 0.99).
-Training data: train.h5 x 0:896; held back for validation and checkpoint choice: train.h5 x 896:1024.
+{result['date']}, {result['machine']}, pipelines/train-vnc-synapse.yaml (its comments give the
+recipe). Training data: train.h5 x 0:896; held back for validation and checkpoint choice:
+train.h5 x 896:1024; val.h5 is read only by the final evaluation.
 
 - steps: {result['steps']}; training wall time (including validation): {result['training_wall_s'] / 60:.1f} min
 - checkpoint: step {result['best_step']} (best held-back PR-AUC {result['heldback_pr_auc_at_best']:.3f})
@@ -62,6 +61,18 @@ Validation on the held-back columns during training:
 | step | training loss | held-back loss | held-back best F1 | held-back PR-AUC |
 |---|---|---|---|---|
 {rows}
-""")
-print(open("benchmarks/results/vnc-synapse-training.md").read())
+<!-- train-vnc-synapse.sh:end -->"""
+# Only the section between the markers is rewritten; the rest of the file is kept.
+path = "benchmarks/results/vnc-synapse-training.md"
+begin, end = "<!-- train-vnc-synapse.sh:begin -->", "<!-- train-vnc-synapse.sh:end -->"
+try:
+    text = open(path).read()
+except FileNotFoundError:
+    text = "# Synapse U-Net trained on vnc-synapse/train.h5, evaluated on val.h5\n\n" + begin + end + "\n"
+if begin in text and end in text:
+    text = text[:text.index(begin)] + section + text[text.index(end) + len(end):]
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(path, "w").write(text)
+print(section)
 PY

@@ -32,7 +32,7 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
         "steps": (.integer(minimum: 0, maximum: nil), true, "Optimiser steps in total."),
         "foregroundFraction": (.number(minimum: 0, maximum: 1), false, "Fraction of patches centred on a foreground voxel."),
         "seed": (.integer(minimum: 0, maximum: nil), false, "Seed of patch sampling and augmentation."),
-        "network": (.text, true, "Mapping: the U-Net architecture (inputChannels, outputChannels, depth, baseChannels, kernel and pooling shapes, padding, ...)."),
+        "network": (.text, true, "Mapping: the U-Net architecture (inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors, convolutionsPerLevel, padding, normalizationGroups, initialization, inputNormalization)."),
         "optimizer": (.text, false, "Mapping: Adam settings (learningRate, beta1, beta2, epsilon, weightDecay, gradientClipNorm, averageDecay, schedule: constant or cosine)."),
         "loss": (.text, false, "Mapping: loss weights (BCE, Dice, positive weight)."),
         "augmentation": (.text, false, "Mapping: flips, rotations, intensity changes."),
