@@ -131,7 +131,6 @@ extension UNetConfiguration {
     /// extended by the halo, the shape the nearest size the network accepts; voxels outside
     /// `bounds` read as 0.
     public func readBox(forOutput output: Box, in bounds: Box) throws -> Box {
-        try validate()
         let alignment = blockAlignment
         let alignedStart = bounds.offset + Coordinate.floorDivide(output.offset - bounds.offset, alignment) * alignment
         switch padding {

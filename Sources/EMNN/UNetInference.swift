@@ -23,12 +23,18 @@ extension UNet {
     public func predict(_ blocks: [Volume<Float>]) throws -> [[Volume<Float>]] {
         let output = try predict(Tensor(batch: blocks))
         return blocks.enumerated().map { n, block in
-            let offset = block.box.offset + Coordinate.floorDivide(block.shape - output.shape.spatial, Coordinate(repeating: 2))
+            let box = outputBox(forInput: block.box, outputShape: output.shape.spatial)
             return (0..<configuration.outputChannels).map { c in
                 var volume = output.volume(batch: n, channel: c)
-                volume.box = Box(offset: offset, shape: volume.shape)
+                volume.box = box
                 return volume
             }
         }
+    }
+
+    /// Where a forward pass over `input` puts its `outputShape` voxels: on `input` itself with
+    /// same padding, centred inside it with valid padding.
+    func outputBox(forInput input: Box, outputShape: Coordinate) -> Box {
+        Box(offset: input.offset + Coordinate.floorDivide(input.shape - outputShape, Coordinate(repeating: 2)), shape: outputShape)
     }
 }

@@ -27,8 +27,7 @@ extension UNet {
                     let input = data.patch(try configuration.readBox(forOutput: core, in: data.raw.box)).raw
                     let output = try forward(Tensor(volume: input), training: false)
                     var block = output.volume(batch: 0, channel: 0)
-                    block.box = Box(offset: input.box.offset + Coordinate.floorDivide(input.shape - block.shape, Coordinate(repeating: 2)),
-                                    shape: block.shape)
+                    block.box = outputBox(forInput: input.box, outputShape: block.shape)
                     logits.paste(block.cropped(to: core))
                 }
             }
