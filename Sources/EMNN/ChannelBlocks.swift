@@ -25,40 +25,82 @@ func mapRealElements(_ tensor: inout Tensor, _ transform: (Float) -> Float) {
     }
 }
 
-/// Per-sample, per-channel sums of `f(x)` and of `g(x, y)` over all voxels, indexed `n * channels + c`;
-/// `other`, when given, must have `tensor`'s shape and layout.
-func channelSums(_ tensor: Tensor, other: Tensor? = nil, _ f: (Float, Float) -> Double) -> [Double] {
+/// Per-sample, per-channel sums over all voxels of the two terms `terms(x, y)` returns, where `x`
+/// is an element of `tensor` and `y` the element of `other` at the same place (0 without
+/// `other`); indexed `n * channels + c`. `other`, when given, must have `tensor`'s shape and layout.
+///
+/// One pass over memory in storage order: every lane of a voxel is visited together, partial
+/// sums run in Float over short runs of voxels and are carried in Double between runs.
+@inline(__always)
+func channelSums(_ tensor: Tensor, other: Tensor? = nil,
+                 _ terms: (Float, Float) -> (Float, Float)) -> (first: [Double], second: [Double]) {
     let channels = tensor.shape.channels, b = tensor.block, s = tensor.spatialCount
     precondition(other == nil || (other!.shape == tensor.shape && other!.layout == tensor.layout))
-    var sums = [Double](repeating: 0, count: tensor.shape.batch * channels)
-    let offset = other.map { $0.storage.pointer - tensor.storage.pointer } ?? 0
-    forEachChannelBlock(tensor) { n, first, lanes, base in
-        let second = base + offset
-        for l in 0..<lanes {
-            var acc = 0.0
-            for v in 0..<s { acc += f(base[v * b + l], second[v * b + l]) }
-            sums[n * channels + first + l] = acc
+    var first = [Double](repeating: 0, count: tensor.shape.batch * channels), second = first
+    let zeros = [Float](repeating: 0, count: other == nil ? b : 0)
+    let run = 256
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * b) { partial in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * b) { totals in
+            zeros.withUnsafeBufferPointer { zeros in
+                forEachChannelBlock(tensor) { n, firstChannel, lanes, base in
+                    // Without `other`, y is read from a block of zeros that does not advance.
+                    let (otherBase, otherStride) = other.map { ($0.storage.pointer - tensor.storage.pointer + base, b) }
+                        ?? (UnsafeMutablePointer(mutating: zeros.baseAddress!), 0)
+                    totals.initialize(repeating: 0)
+                    var start = 0
+                    while start < s {
+                        let end = min(s, start + run)
+                        partial.initialize(repeating: 0)
+                        for v in start..<end {
+                            let x = base + v * b, y = otherBase + v * otherStride
+                            for l in 0..<b {
+                                let (p, q) = terms(x[l], y[l])
+                                partial[l] += p
+                                partial[b + l] += q
+                            }
+                        }
+                        for l in 0..<(2 * b) { totals[l] += Double(partial[l]) }
+                        start = end
+                    }
+                    for l in 0..<lanes {
+                        first[n * channels + firstChannel + l] = totals[l]
+                        second[n * channels + firstChannel + l] = totals[b + l]
+                    }
+                }
+            }
         }
     }
-    return sums
+    return (first, second)
 }
 
 /// Sets `y = scale[n, c] * x + shift[n, c]` over real elements (arrays indexed `n * channels + c`),
-/// optionally adding `other * otherScale[n, c]` (for gradients).
+/// optionally adding `other * otherScale[n, c]` (for gradients). Padded lanes stay zero.
 func affinePerChannel(_ tensor: inout Tensor, scale: [Double], shift: [Double], other: Tensor? = nil, otherScale: [Double] = []) {
     tensor.makeUnique()
     let channels = tensor.shape.channels, b = tensor.block, s = tensor.spatialCount
     let offset = other.map { $0.storage.pointer - tensor.storage.pointer } ?? 0
-    forEachChannelBlock(tensor) { n, first, lanes, base in
-        let second = base + offset
-        for l in 0..<lanes {
-            let i = n * channels + first + l
-            let (a, c) = (Float(scale[i]), Float(shift[i]))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * b) { factors in
+        forEachChannelBlock(tensor) { n, firstChannel, lanes, base in
+            // Per lane: a, c and d of a * x + d * other + c; zero on padded lanes.
+            factors.initialize(repeating: 0)
+            for l in 0..<lanes {
+                let i = n * channels + firstChannel + l
+                factors[l] = Float(scale[i])
+                factors[b + l] = Float(shift[i])
+                if other != nil { factors[2 * b + l] = Float(otherScale[i]) }
+            }
+            let (a, c, d) = (factors.baseAddress!, factors.baseAddress! + b, factors.baseAddress! + 2 * b)
             if other == nil {
-                for v in 0..<s { base[v * b + l] = a * base[v * b + l] + c }
+                for v in 0..<s {
+                    let x = base + v * b
+                    for l in 0..<b { x[l] = a[l] * x[l] + c[l] }
+                }
             } else {
-                let d = Float(otherScale[i])
-                for v in 0..<s { base[v * b + l] = a * base[v * b + l] + d * second[v * b + l] + c }
+                let second = base + offset
+                for v in 0..<s {
+                    let x = base + v * b, y = second + v * b
+                    for l in 0..<b { x[l] = a[l] * x[l] + d[l] * y[l] + c[l] }
+                }
             }
         }
     }

@@ -314,7 +314,8 @@ final class ConvolutionCore {
             }
         }
         weight.maskGradient()
-        channelSums(gradient, into: &bias.gradient)
+        let sums = channelSums(gradient) { g, _ in (g, 0) }.first
+        for (i, sum) in sums.enumerated() { bias.gradient[i % gradient.shape.channels] += Float(sum) }
     }
 }
 

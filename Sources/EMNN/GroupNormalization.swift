@@ -52,8 +52,8 @@ public final class GroupNormalization: Layer {
     public func forward(_ input: Tensor, training: Bool) throws -> Tensor {
         let shape = try outputShape(for: input.shape)
         let count = Double(channels / groups * shape.spatial.product)
-        let sums = groupSums(channelSums(input) { x, _ in Double(x) }, batch: shape.batch)
-        let squares = groupSums(channelSums(input) { x, _ in Double(x) * Double(x) }, batch: shape.batch)
+        let moments = channelSums(input) { x, _ in (x, x * x) }
+        let sums = groupSums(moments.first, batch: shape.batch), squares = groupSums(moments.second, batch: shape.batch)
         let mean = sums.map { $0 / count }
         let inverse = zip(squares, mean).map { 1 / (max(0, $0 / count - $1 * $1) + epsilon).squareRoot() }
         var scale = [Double](repeating: 0, count: shape.batch * channels), shift = scale
@@ -79,8 +79,7 @@ public final class GroupNormalization: Layer {
         let dy = outputGradient.converted(to: input.layout)
         let batch = input.shape.batch, size = channels / groups
         let count = Double(size * input.shape.spatial.product)
-        let sumDy = channelSums(dy) { g, _ in Double(g) }
-        let sumDyX = channelSums(dy, other: input) { g, x in Double(g) * Double(x) }
+        let (sumDy, sumDyX) = channelSums(dy, other: input) { g, x in (g, g * x) }
         // dxhat = dy * gamma; dx = r * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
         var meanDxhat = [Double](repeating: 0, count: batch * groups), meanDxhatXhat = meanDxhat
         for n in 0..<batch {

@@ -130,21 +130,3 @@ final class WeightGradientEngine {
         }
     }
 }
-
-/// Per-channel sums of a tensor over batch and space (the bias gradient of a convolution).
-func channelSums(_ tensor: Tensor, into sums: inout [Float]) {
-    let b = tensor.block, blocks = tensor.paddedChannels / b, s = tensor.spatialCount
-    var accumulators = [Double](repeating: 0, count: tensor.paddedChannels)
-    let p = tensor.storage.pointer
-    accumulators.withUnsafeMutableBufferPointer { acc in
-        for n in 0..<tensor.shape.batch {
-            for block in 0..<blocks {
-                let base = p + (n * blocks + block) * s * b
-                for v in 0..<s {
-                    for lane in 0..<b { acc[block * b + lane] += Double(base[v * b + lane]) }
-                }
-            }
-        }
-    }
-    for c in 0..<tensor.shape.channels { sums[c] += Float(accumulators[c]) }
-}

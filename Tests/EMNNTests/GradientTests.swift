@@ -119,6 +119,57 @@ struct GradientTests {
         try GradientChecker(epsilon: 1e-2, absolute: 3e-3, relative: 2e-2).check(norm, input: input)
     }
 
+    /// Per-channel sums (group statistics, gamma, beta and bias gradients) run over storage in
+    /// partial sums of a few hundred voxels; these inputs span several such runs, in blocked
+    /// layouts with padded lanes and in plain layout, against naive Double loops.
+    @Test("group normalisation and bias gradients over many voxels", arguments: [TensorLayout.blocked(8), .blocked(16), .plain])
+    func channelSumsOverManyVoxels(_ layout: TensorLayout) throws {
+        let (channels, groups, batch) = (12, 3, 2), size = channels / groups
+        let shape = TensorShape(batch: batch, channels: channels, spatial: Coordinate(3, 10, 11))
+        let voxels = shape.spatial.product
+        let norm = try GroupNormalization(name: "norm", channels: channels, groups: groups)
+        norm.gamma.value = randomValues(channels, seed: 2, in: 0.5...1.5)
+        norm.beta.value = randomValues(channels, seed: 3)
+        let input = try randomTensor(shape, seed: 4, layout: layout), outputGradient = try randomTensor(shape, seed: 9, layout: layout)
+        let output = try norm.forward(input, training: true).toArray()
+        let inputGradient = try norm.backward(outputGradient).toArray()
+        let x = input.toArray().map(Double.init), dy = outputGradient.toArray().map(Double.init)
+        let gamma = norm.gamma.value.map(Double.init), beta = norm.beta.value.map(Double.init)
+        var gammaGradient = [Double](repeating: 0, count: channels), betaGradient = gammaGradient
+        for n in 0..<batch {
+            for g in 0..<groups {
+                let range = (n * channels + g * size) * voxels..<(n * channels + (g + 1) * size) * voxels
+                let mean = range.reduce(0.0) { $0 + x[$1] } / Double(range.count)
+                let variance = range.reduce(0.0) { $0 + (x[$1] - mean) * (x[$1] - mean) } / Double(range.count)
+                let r = 1 / (variance + 1e-5).squareRoot()
+                let normalized = { (i: Int) in (x[i] - mean) * r }
+                let scaledGradient = { (i: Int) in dy[i] * gamma[(i / voxels) % channels] }
+                let meanScaled = range.reduce(0.0) { $0 + scaledGradient($1) } / Double(range.count)
+                let meanScaledNormalized = range.reduce(0.0) { $0 + scaledGradient($1) * normalized($1) } / Double(range.count)
+                for i in range {
+                    let c = (i / voxels) % channels
+                    #expect(abs(Double(output[i]) - (normalized(i) * gamma[c] + beta[c])) < 1e-4)
+                    let expected = r * (scaledGradient(i) - meanScaled - normalized(i) * meanScaledNormalized)
+                    #expect(abs(Double(inputGradient[i]) - expected) < 1e-4)
+                    gammaGradient[c] += dy[i] * normalized(i)
+                    betaGradient[c] += dy[i]
+                }
+            }
+        }
+        for c in 0..<channels {
+            #expect(abs(Double(norm.gamma.gradient[c]) - gammaGradient[c]) < 1e-3 * max(1, abs(gammaGradient[c])))
+            #expect(abs(Double(norm.beta.gradient[c]) - betaGradient[c]) < 1e-3 * max(1, abs(betaGradient[c])))
+        }
+        // A convolution's bias gradient is the per-channel sum of its output gradient.
+        let conv = try Convolution(name: "conv", inputChannels: channels, outputChannels: channels, kernel: Coordinate(1, 1, 1),
+                                   context: context, seed: 3)
+        _ = try conv.forward(input, training: true)
+        _ = try conv.backward(outputGradient)
+        for c in 0..<channels {
+            #expect(abs(Double(conv.bias.gradient[c]) - betaGradient[c]) < 1e-3 * max(1, abs(betaGradient[c])))
+        }
+    }
+
     @Test("ReLU and sigmoid")
     func activations() throws {
         let shape = TensorShape(batch: 1, channels: 10, spatial: Coordinate(2, 3, 3))

@@ -33,7 +33,7 @@ public final class OnRateTracker {
     /// The fraction of positive voxels per channel over every sample.
     public static func positiveFractions(_ activation: Tensor) -> [Double] {
         let channels = activation.shape.channels
-        let sums = channelSums(activation) { x, _ in x > 0 ? 1 : 0 }
+        let sums = channelSums(activation) { x, _ in (x > 0 ? 1 : 0, 0) }.first
         let count = Double(activation.shape.batch * activation.spatialCount)
         return (0..<channels).map { c in (0..<activation.shape.batch).reduce(0.0) { $0 + sums[$1 * channels + c] } / count }
     }
