@@ -54,7 +54,7 @@ train.h5 x 896:1024; val.h5 is read only by the final evaluation.
 - steps: {result['steps']}; training wall time (including validation): {result['training_wall_s'] / 60:.1f} min
 - checkpoint: step {result['best_step']} (best held-back PR-AUC {result['heldback_pr_auc_at_best']:.3f})
 - **val.h5: voxel PR-AUC {result['val_pr_auc']:.3f}, best voxel F1 {result['val_best_f1']:.3f}** (threshold {result['val_best_threshold']:.3f}, chosen on val)
-- the issue's PyTorch peer (same architecture and recipe, 35 min on 2 cores, 300 steps): F1 0.685, PR-AUC 0.750
+- the issue's PyTorch peer (the same network without group normalisation, 35 min on 2 cores, 300 steps): F1 0.685, PR-AUC 0.750
 
 Validation on the held-back columns during training:
 
