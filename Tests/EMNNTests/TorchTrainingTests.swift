@@ -34,10 +34,16 @@ def conv(x, name, relu):
     return F.relu(y) if relu else y
 
 def forward(x):
-    depth, skips = config["depth"], []
+    depth, skips, groups = config["depth"], [], config.get("normalizationGroups")
     def level(x, prefix, l):
         for i in range(config["convolutionsPerLevel"]):
-            x = conv(x, f"{prefix}.{l}.conv{i}", True)
+            name = f"{prefix}.{l}"
+            if groups:
+                y = conv(x, f"{name}.conv{i}", False)
+                norm = f"{name}.norm{i}"
+                x = F.relu(F.group_norm(y, groups, params[norm + ".weight"], params[norm + ".bias"], eps=1e-5))
+            else:
+                x = conv(x, f"{name}.conv{i}", True)
         return x
     for l in range(depth):
         x = level(x, "encoder", l)
@@ -73,13 +79,13 @@ struct TorchTrainingTests {
     static let python = ProcessInfo.processInfo.environment["EMFLOW_TORCH_PYTHON"]
     static let missing: Comment = "needs PyTorch: set EMFLOW_TORCH_PYTHON to a python with torch (e.g. benchmarks' .venv-bench)"
 
-    @Test("the VNC recipe's network, loss and Adam give PyTorch's losses step by step on the same batches",
-          .enabled(if: python != nil, missing))
-    func lossesMatchPyTorch() throws {
+    @Test("the VNC recipe's network (with and without group normalisation), loss and Adam give PyTorch's losses step by step on the same batches",
+          .enabled(if: python != nil, missing), arguments: [nil, 4] as [Int?])
+    func lossesMatchPyTorch(normalizationGroups: Int?) throws {
         let configuration = UNetConfiguration(depth: 3, baseWidth: 16, widthMultiplier: 2,
                                               kernelSizes: [Coordinate(1, 3, 3), Coordinate(3, 3, 3), Coordinate(3, 3, 3)],
-                                              poolingFactors: [Coordinate(1, 2, 2), Coordinate(1, 2, 2)], seed: 1,
-                                              initialization: .pytorch)
+                                              poolingFactors: [Coordinate(1, 2, 2), Coordinate(1, 2, 2)],
+                                              normalizationGroups: normalizationGroups, seed: 1, initialization: .pytorch)
         let network = try UNet(configuration: configuration, threads: 2)
         let directory = try TestEnvironment.temporaryDirectory("torch-training")
         defer { try? FileManager.default.removeItem(at: directory) }
