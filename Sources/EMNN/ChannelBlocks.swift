@@ -26,7 +26,7 @@ func mapRealElements(_ tensor: inout Tensor, _ transform: (Float) -> Float) {
 }
 
 /// Per-sample, per-channel sums over all voxels of the two terms `terms(x, y)` returns, where `x`
-/// is an element of `tensor` and `y` the element of `other` at the same place (0 without
+/// is an element of `tensor` and `y` the element of `other` at the same place (`x` again without
 /// `other`); indexed `n * channels + c`. `other`, when given, must have `tensor`'s shape and layout.
 ///
 /// One pass over memory in storage order: every lane of a voxel is visited together, partial
@@ -37,35 +37,30 @@ func channelSums(_ tensor: Tensor, other: Tensor? = nil,
     let channels = tensor.shape.channels, b = tensor.block, s = tensor.spatialCount
     precondition(other == nil || (other!.shape == tensor.shape && other!.layout == tensor.layout))
     var first = [Double](repeating: 0, count: tensor.shape.batch * channels), second = first
-    let zeros = [Float](repeating: 0, count: other == nil ? b : 0)
+    let offset = other.map { $0.storage.pointer - tensor.storage.pointer } ?? 0
     let run = 256
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * b) { partial in
         withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * b) { totals in
-            zeros.withUnsafeBufferPointer { zeros in
-                forEachChannelBlock(tensor) { n, firstChannel, lanes, base in
-                    // Without `other`, y is read from a block of zeros that does not advance.
-                    let (otherBase, otherStride) = other.map { ($0.storage.pointer - tensor.storage.pointer + base, b) }
-                        ?? (UnsafeMutablePointer(mutating: zeros.baseAddress!), 0)
-                    totals.initialize(repeating: 0)
-                    var start = 0
-                    while start < s {
-                        let end = min(s, start + run)
-                        partial.initialize(repeating: 0)
-                        for v in start..<end {
-                            let x = base + v * b, y = otherBase + v * otherStride
-                            for l in 0..<b {
-                                let (p, q) = terms(x[l], y[l])
-                                partial[l] += p
-                                partial[b + l] += q
-                            }
+            forEachChannelBlock(tensor) { n, firstChannel, lanes, base in
+                totals.initialize(repeating: 0)
+                var start = 0
+                while start < s {
+                    let end = min(s, start + run)
+                    partial.initialize(repeating: 0)
+                    for v in start..<end {
+                        let x = base + v * b, y = x + offset
+                        for l in 0..<b {
+                            let (p, q) = terms(x[l], y[l])
+                            partial[l] += p
+                            partial[b + l] += q
                         }
-                        for l in 0..<(2 * b) { totals[l] += Double(partial[l]) }
-                        start = end
                     }
-                    for l in 0..<lanes {
-                        first[n * channels + firstChannel + l] = totals[l]
-                        second[n * channels + firstChannel + l] = totals[b + l]
-                    }
+                    for l in 0..<(2 * b) { totals[l] += Double(partial[l]) }
+                    start = end
+                }
+                for l in 0..<lanes {
+                    first[n * channels + firstChannel + l] = totals[l]
+                    second[n * channels + firstChannel + l] = totals[b + l]
                 }
             }
         }
