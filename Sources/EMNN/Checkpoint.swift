@@ -1,3 +1,4 @@
+import EMStorage
 import Foundation
 
 /// The optimiser and loss settings and progress saved beside a model's weights.
@@ -24,6 +25,88 @@ public enum CheckpointFile {
     public static let trainingState = "training_state.json"
     /// Adam moments.
     public static let optimizer = "optimizer.safetensors"
+    /// What a complete checkpoint holds: every file's size and fingerprint (written last).
+    public static let manifest = "manifest.json"
+
+    private struct Manifest: Codable {
+        struct Entry: Codable {
+            var bytes: Int
+            var fingerprint: String
+        }
+        var format = "emflow-checkpoint-1"
+        var files: [String: Entry]
+    }
+
+    /// Replaces the checkpoint `directory` as one unit: `write` fills a new staging directory
+    /// beside it, a manifest of its files goes in last, and renames swap it into place. A
+    /// process killed at any moment leaves the old checkpoint or the new one whole (the old one
+    /// parked as `.emflow-old-NAME` between the two renames, which `recover` puts back), never
+    /// the model of one step with the optimiser state of another.
+    static func replace(_ directory: URL, write: (URL) throws -> Void) throws {
+        let parent = directory.deletingLastPathComponent()
+        try createDirectory(parent)
+        let name = directory.lastPathComponent
+        let staging = parent.appendingPathComponent(".emflow-tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let old = parent.appendingPathComponent(".emflow-old-" + name)
+        let manager = FileManager.default
+        for leftover in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] where leftover.hasPrefix(".emflow-tmp-\(name)-") {
+            try? manager.removeItem(at: parent.appendingPathComponent(leftover))
+        }
+        try recover(directory)
+        do {
+            try createDirectory(staging)
+            try write(staging)
+            var entries: [String: Manifest.Entry] = [:]
+            for file in try manager.contentsOfDirectory(atPath: staging.path) {
+                let bytes = try Data(contentsOf: staging.appendingPathComponent(file))
+                entries[file] = Manifest.Entry(bytes: bytes.count, fingerprint: Fingerprint.of(bytes: bytes))
+            }
+            try writeJSON(Manifest(files: entries), to: staging.appendingPathComponent(manifest))
+            try? manager.removeItem(at: old)
+            if manager.fileExists(atPath: directory.path) { try rename(directory, to: old) }
+            try rename(staging, to: directory)
+            try? manager.removeItem(at: old)
+        } catch {
+            try? manager.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    /// Puts back a checkpoint parked by a `replace` that was killed between its two renames.
+    public static func recover(_ directory: URL) throws {
+        let old = directory.deletingLastPathComponent().appendingPathComponent(".emflow-old-" + directory.lastPathComponent)
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: directory.path) && manager.fileExists(atPath: old.path) {
+            try rename(old, to: directory)
+        }
+    }
+
+    /// Checks a checkpoint against its manifest (after `recover`): every listed file present
+    /// with its size and fingerprint. Checkpoints without a manifest (written before it
+    /// existed, or by hand) are taken as they are.
+    ///
+    /// - Throws: `NNError.checkpoint` naming the torn file.
+    public static func verify(_ directory: URL) throws {
+        try recover(directory)
+        let url = directory.appendingPathComponent(manifest)
+        guard FileManager.default.fileExists(atPath: url.path) else { return }
+        let listed = try readJSON(Manifest.self, from: url)
+        for (file, entry) in listed.files.sorted(by: { $0.key < $1.key }) {
+            let path = directory.appendingPathComponent(file)
+            guard let bytes = FileManager.default.contents(atPath: path.path) else {
+                throw NNError.checkpoint(path: path.path, message: "missing: the checkpoint is incomplete (its manifest lists \(file)); use another checkpoint or train again")
+            }
+            guard bytes.count == entry.bytes, Fingerprint.of(bytes: bytes) == entry.fingerprint else {
+                throw NNError.checkpoint(path: path.path, message: "does not match the checkpoint's manifest (\(bytes.count) bytes, expected \(entry.bytes)): the checkpoint is torn or was changed; use another checkpoint or train again")
+            }
+        }
+    }
+
+    private static func rename(_ from: URL, to: URL) throws {
+        guard Foundation.rename(from.path, to.path) == 0 else {
+            throw NNError.checkpoint(path: to.path, message: "cannot move \(from.path) into place: \(String(cString: strerror(errno)))")
+        }
+    }
 
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
@@ -59,9 +142,14 @@ public enum CheckpointFile {
 }
 
 extension UNet {
-    /// Writes `config.json` and `model.safetensors` into `directory` (created if needed).
+    /// Writes `config.json` and `model.safetensors` as the checkpoint `directory`, replacing
+    /// what was there as one unit (`CheckpointFile.replace`).
     public func save(to directory: URL) throws {
-        try CheckpointFile.createDirectory(directory)
+        try CheckpointFile.replace(directory) { try writeFiles(into: $0) }
+    }
+
+    /// Writes `config.json` and `model.safetensors` into the existing `directory`.
+    func writeFiles(into directory: URL) throws {
         try CheckpointFile.writeJSON(configuration, to: directory.appendingPathComponent(CheckpointFile.configuration))
         var tensors: [NamedTensor] = []
         for parameter in parameters {
@@ -70,13 +158,17 @@ extension UNet {
                 tensors.append(NamedTensor(name: "\(parameter.name).mask", shape: Array(parameter.shape.prefix(2)), values: mask))
             }
         }
-        let json = String(decoding: try JSONEncoder().encode(configuration), as: UTF8.self)
+        // Sorted keys: identical weights give identical bytes (and model hash).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(configuration), as: UTF8.self)
         try SafeTensors.write(tensors, metadata: ["format": "emflow-unet", "config": json],
                               to: directory.appendingPathComponent(CheckpointFile.model))
     }
 
     /// Rebuilds a network from a checkpoint directory written by `save(to:)`.
     public convenience init(checkpoint directory: URL, threads: Int? = nil) throws {
+        try CheckpointFile.verify(directory)
         let configuration = try CheckpointFile.readJSON(UNetConfiguration.self,
                                                         from: directory.appendingPathComponent(CheckpointFile.configuration))
         try self.init(configuration: configuration, threads: threads)
@@ -114,7 +206,11 @@ extension UNetTrainer {
     /// With weight averaging, `model.safetensors` holds the averaged weights (the ones to predict
     /// with) and the optimiser file the training weights (`NAME.training`) to resume from.
     public func save(to directory: URL, metadata: [String: String] = [:]) throws {
-        try withAveragedWeights { try network.save(to: directory) }
+        try CheckpointFile.replace(directory) { try writeFiles(into: $0, metadata: metadata) }
+    }
+
+    private func writeFiles(into directory: URL, metadata: [String: String]) throws {
+        try withAveragedWeights { try network.writeFiles(into: directory) }
         var tensors: [NamedTensor] = []
         for parameter in network.parameters {
             guard let (m, v) = optimizer.moments[parameter.name] else { continue }

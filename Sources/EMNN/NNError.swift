@@ -13,6 +13,8 @@ public enum NNError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     /// A checkpoint file that cannot be read or written.
     case checkpoint(path: String, message: String)
+    /// Training that cannot go on (a diverged loss), with what to change.
+    case training(String)
 
     /// A readable description.
     public var description: String {
@@ -24,6 +26,7 @@ public enum NNError: Error, CustomStringConvertible, Equatable {
         case let .shapeMismatch(message): return "shape mismatch: \(message)"
         case let .invalidConfiguration(message): return "invalid configuration: \(message)"
         case let .checkpoint(path, message): return "checkpoint \(path): \(message)"
+        case let .training(message): return "training stopped: \(message)"
         }
     }
 }

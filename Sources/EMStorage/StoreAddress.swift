@@ -71,13 +71,13 @@ public struct StoreAddress: Hashable, Codable, Sendable, CustomStringConvertible
             if let range = lower.range(of: ext + ":") {
                 let cut = lower.distance(from: lower.startIndex, to: range.lowerBound) + ext.count
                 return StoreAddress(format: .zarr, path: String(trimmed.prefix(cut)),
-                                    key: String(trimmed.dropFirst(cut + 1)).trimmingSlashes)
+                                    key: try arrayKey(String(trimmed.dropFirst(cut + 1)), address: text))
             }
         }
         let components = trimmed.split(separator: "/", omittingEmptySubsequences: false)
         if let i = components.firstIndex(where: { c in zarrExtensions.contains { c.lowercased().hasSuffix($0) } }) {
             return StoreAddress(format: .zarr, path: components[...i].joined(separator: "/"),
-                                key: components[(i + 1)...].joined(separator: "/").trimmingSlashes)
+                                key: try arrayKey(components[(i + 1)...].joined(separator: "/"), address: text))
         }
 
         // A directory that is itself a Zarr array or group, without the extension.
@@ -88,6 +88,24 @@ public struct StoreAddress: Hashable, Codable, Sendable, CustomStringConvertible
             }
         }
         throw StorageError.badAddress(address: text, expected: usage)
+    }
+
+    /// A Zarr array path inside its hierarchy, checked so that it stays inside: no `..` or `.`
+    /// components and no empty ones (`a//b`); leading and trailing slashes are dropped.
+    ///
+    /// - Throws: `StorageError.badAddress` naming the offending component.
+    public static func arrayKey(_ text: String, address: String) throws -> String {
+        let key = text.trimmingSlashes
+        guard !key.isEmpty else { return key }
+        for component in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if component.isEmpty {
+                throw StorageError.badAddress(address: address, expected: "the array path '\(key)' has an empty component ('//'); write each group name once")
+            }
+            if component == ".." || component == "." {
+                throw StorageError.badAddress(address: address, expected: "the array path '\(key)' contains '\(component)': an array path names groups inside the hierarchy and may not leave it")
+            }
+        }
+        return key
     }
 
     static let usage = "expected file.h5:dataset, dir.zarr/array, stack.tif or 'slices/*.tif'"

@@ -37,6 +37,60 @@ public enum Stores {
         (try? open(address)) != nil
     }
 
+    /// A fingerprint of the state of the stored volume: changes when it is rewritten (another
+    /// seed at the same path), so that finished blocks computed from the old content are not
+    /// taken for done. Cheap enough to compute on every run:
+    /// - Zarr: name, size and modification time of every file of the array (emflow's own
+    ///   `.emflow-*` bookkeeping left out);
+    /// - TIFF: size and modification time of every file of the stack;
+    /// - HDF5: the metadata, the size of the dataset's file and the bytes of up to 8 chunks
+    ///   spread over the volume (the file's own time changes whenever any dataset in it is
+    ///   written, emflow's outputs included, so it cannot be used).
+    /// An unreadable store gives a fingerprint of the error, so that it never matches a good one.
+    public static func contentState(of address: StoreAddress) -> String {
+        do {
+            let store = try open(address)
+            var text = "\(store.metadata)"
+            switch address.format {
+            case .zarr:
+                text += ZarrStore.fileState(of: address)
+            case .tiff:
+                for file in (store as? TIFFStore)?.files ?? [address.path] { text += "|" + fileState(file) }
+            case .hdf5:
+                text += "|size=\(try store.bytesOnDisk())" + (try sampledChunks(of: store))
+            }
+            return Fingerprint.of(text)
+        } catch {
+            return Fingerprint.of("unreadable|\(error)")
+        }
+    }
+
+    private static func fileState(_ path: String) -> String {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return "missing" }
+        return "\(status.st_size)@\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+    }
+
+    /// Fingerprints of up to 8 chunks at fixed places of the volume (corners and centre).
+    private static func sampledChunks(of store: VolumeStore) throws -> String {
+        let grid = store.chunkGrid
+        let last = grid.gridShape - Coordinate(1, 1, 1)
+        var picks: Set<Coordinate> = []
+        for corner in 0..<7 {
+            let pick = Coordinate(corner & 1 == 0 ? 0 : last.z, corner & 2 == 0 ? 0 : last.y, corner & 4 == 0 ? 0 : last.x)
+            picks.insert(pick)
+        }
+        picks.insert(Coordinate(last.z / 2, last.y / 2, last.x / 2))
+        var text = ""
+        for pick in picks.sorted(by: { $0.components.lexicographicallyPrecedes($1.components) }) {
+            let box = grid.box(ofChunk: pick)
+            var bytes = [UInt8](repeating: 0, count: box.voxelCount * store.metadata.dataType.size)
+            try bytes.withUnsafeMutableBytes { try store.readBytes(box, into: $0, outside: .error) }
+            text += "|\(pick)=" + Fingerprint.of(bytes: bytes)
+        }
+        return text
+    }
+
     /// A path beside the volume at `address` for emflow's own bookkeeping (journals, done
     /// markers), named after `name`. Other tools ignore it: inside a Zarr array's directory, or
     /// next to an HDF5 file or TIFF stack.

@@ -100,6 +100,14 @@ public final class CopyJournal {
         return CopyJournal(path: path, record: record)
     }
 
+    /// Removes the journal at `path` (if any), before the output it describes is replaced:
+    /// a copy killed while replacing it must not find the old journal calling it complete.
+    public static func invalidate(at path: String) throws {
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw StorageError.unwritable(path: path, reason: "cannot remove the old copy journal: \(String(cString: strerror(errno)))")
+        }
+    }
+
     private init(path: String, record: Record) {
         self.path = path
         self.fingerprint = record.fingerprint

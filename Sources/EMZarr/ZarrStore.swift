@@ -150,6 +150,9 @@ public final class ZarrStore: VolumeStore, Sendable {
         }
         try spec.validate(for: address.description)
         try options.validate(chunkShape: spec.chunkShape, address: address.description)
+        guard try StoreAddress.arrayKey(address.key, address: address.description) == address.key else {
+            throw StorageError.badAddress(address: address.description, expected: "an array path without leading or trailing '/'")
+        }
         let directory = nodeDirectory(address)
         try clearForCreation(directory, overwrite: overwrite)
 
@@ -182,19 +185,56 @@ public final class ZarrStore: VolumeStore, Sendable {
     }
 
     /// Makes sure nothing is at `directory`, removing an existing Zarr node when `overwrite`.
+    ///
+    /// The node is first renamed out of the way (one atomic step) and then deleted, so that a
+    /// process killed meanwhile leaves either the whole old node or none of it, never an array
+    /// whose chunks are gone while its bookkeeping (done markers, journals) remains. What such
+    /// a kill leaves (`.emflow-trash-NAME-*` beside the node) is removed by the next creation.
     private static func clearForCreation(_ directory: String, overwrite: Bool) throws {
+        let url = URL(fileURLWithPath: directory)
+        let (parent, name) = (url.deletingLastPathComponent().path, url.lastPathComponent)
+        let manager = FileManager.default
+        let trashPrefix = ".emflow-trash-" + name + "-"
+        for leftover in (try? manager.contentsOfDirectory(atPath: parent)) ?? [] where leftover.hasPrefix(trashPrefix) {
+            try? manager.removeItem(atPath: parent + "/" + leftover)
+        }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
+        guard manager.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
         guard isDirectory.boolValue else { throw StorageError.unwritable(path: directory, reason: "exists and is not a directory") }
         let isNode = [".zarray", ".zgroup", ZarrHierarchy.v3Metadata].contains { ChunkFiles.exists(directory + "/" + $0) }
         if isNode {
             guard overwrite else { throw StorageError.unwritable(path: directory, reason: "a Zarr array or group exists; pass overwrite to replace it") }
-            do { try FileManager.default.removeItem(atPath: directory) } catch {
-                throw StorageError.unwritable(path: directory, reason: "cannot remove the existing array (\(error.localizedDescription))")
+            let trash = parent + "/" + trashPrefix + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            guard rename(directory, trash) == 0 else {
+                throw StorageError.unwritable(path: directory, reason: "cannot move the existing array aside (\(String(cString: strerror(errno))))")
             }
-        } else if let contents = try? FileManager.default.contentsOfDirectory(atPath: directory), !contents.isEmpty {
+            do { try manager.removeItem(atPath: trash) } catch {
+                throw StorageError.unwritable(path: directory, reason: "cannot remove the existing array, moved to \(trash) (\(error.localizedDescription))")
+            }
+        } else if let contents = try? manager.contentsOfDirectory(atPath: directory), !contents.isEmpty {
             throw StorageError.unwritable(path: directory, reason: "exists, holds files and is not a Zarr array; refusing to replace it")
         }
+    }
+
+    /// Name, size and modification time of every file of the array at `address`, sorted
+    /// (emflow's `.emflow-*` bookkeeping left out): changes whenever a chunk or the metadata
+    /// is rewritten.
+    public static func fileState(of address: StoreAddress) -> String {
+        var lines: [String] = []
+        func visit(_ directory: String, relative: String) {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !name.hasPrefix(".emflow") {
+                let path = directory + "/" + name
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                if (info.st_mode & S_IFMT) == S_IFDIR {
+                    visit(path, relative: relative + name + "/")
+                } else {
+                    lines.append("\(relative)\(name) \(info.st_size) \(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+                }
+            }
+        }
+        visit(nodeDirectory(address), relative: "")
+        return lines.sorted().joined(separator: "\n")
     }
 
     /// Nothing to do: each chunk file is complete when `writeBytes` returns.

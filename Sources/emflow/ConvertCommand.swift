@@ -59,8 +59,14 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = try Stores.open(try StoreAddress.parse(input))
+        let sourceAddress = try StoreAddress.parse(input)
         let destinationAddress = try StoreAddress.parse(output)
+        let (inputIdentity, outputIdentity) = (StoreIdentity(sourceAddress), StoreIdentity(destinationAddress))
+        if inputIdentity.overlaps(outputIdentity) {
+            let relation = inputIdentity == outputIdentity ? "is the input itself" : "overlaps the input"
+            throw StorageError.unwritable(path: output, reason: "the output \(relation) '\(input)' (both at \(outputIdentity)): writing it would destroy the input; choose another output")
+        }
+        let source = try Stores.open(sourceAddress)
         let m = source.metadata
         let region = try roi.map { try Box.parse($0) } ?? m.bounds
         guard m.bounds.contains(region) else {
@@ -74,6 +80,8 @@ struct ConvertCommand: ParsableCommand {
                               origin: m.voxelSize.world(region.offset, origin: m.origin),
                               codec: try Codec.parse(codec, level: level), fillValue: m.fillValue)
 
+        let lock = try OutputLock.acquire(destinationAddress)
+        defer { withExtendedLifetime(lock) {} }
         let journalPath = Stores.sidecarPath(for: destinationAddress, name: "convert.json")
         let fingerprint = Fingerprint.of("\(source.address)|\(m)|\(region)|\(spec)|zarr\(zarrVersion)")
         let destination: VolumeStore
@@ -87,6 +95,8 @@ struct ConvertCommand: ParsableCommand {
             journal = previous
             FileHandle.standardError.write(Data("resuming an interrupted convert: \(previous.finishedTiles.count) tiles already written\n".utf8))
         } else {
+            // An old journal would call the old content complete: it goes before the content does.
+            if overwrite { try CopyJournal.invalidate(at: journalPath) }
             destination = try Stores.create(destinationAddress, spec: spec, overwrite: overwrite,
                                             zarr: ZarrOptions(version: zarrVersion))
             journal = try CopyJournal(creatingAt: journalPath, fingerprint: fingerprint)

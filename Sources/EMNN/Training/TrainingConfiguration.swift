@@ -131,6 +131,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard steps >= 0 else { throw fail("steps is \(steps); use 0 or more") }
         guard checkpointEvery >= 1 else { throw fail("checkpointEvery is \(checkpointEvery); use 1 or more") }
         guard (0...1).contains(foregroundFraction) else { throw fail("foregroundFraction \(foregroundFraction) must lie in [0, 1]") }
+        try optimizer.validate()
         if let decay = optimizer.averageDecay, !(0..<1).contains(decay) {
             throw fail("optimizer.averageDecay \(decay) must lie in [0, 1) (e.g. 0.99 averages about the last 100 steps)")
         }

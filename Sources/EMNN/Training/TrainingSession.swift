@@ -140,6 +140,11 @@ public final class TrainingSession {
             let (input, target) = try batch(step: step)
             trainer.optimizer.configuration.learningRate = configuration.optimizer.learningRate(atStep: step, of: configuration.steps)
             let value = try trainer.step(input: input, target: target)
+            guard value.total.isFinite else {
+                throw NNError.training("the loss became \(value.total) at step \(step) (BCE \(value.bce), Dice \(value.dice)): training diverged; "
+                    + "lower optimizer.learningRate (now \(trainer.optimizer.configuration.learningRate)) or set optimizer.gradientClipNorm. "
+                    + "Checkpoints up to the last finite step are kept")
+            }
             var record = TrainingRecord(step: step, loss: value.total, bce: value.bce, dice: value.dice, validation: nil, seconds: 0)
             record.pruning = try pruner?.afterStep(step)
             if let validation, let every = configuration.validation?.every, step % every == 0 || step == end {

@@ -1,4 +1,5 @@
 import EMStorage
+import EMStores
 import Foundation
 import Yams
 
@@ -392,19 +393,30 @@ struct DefinitionReader {
     }
 
     /// Every output is written by one stage only, and no output is also read by the pipeline.
+    /// Addresses are compared by where their bytes are (`StoreIdentity`), not by spelling: an
+    /// output that is an input, or holds one (a Zarr group above it), would delete it.
     private mutating func checkStores(_ stages: [PipelineStage]) {
-        var written: [StoreAddress: String] = [:]
-        let read = Set(stages.filter { $0.kind == ReadStage.kind }.compactMap { $0.store(ReadStage.input) })
+        var written: [(identity: StoreIdentity, stage: String)] = []
+        var read: [(identity: StoreIdentity, address: StoreAddress)] = []
+        for stage in stages {
+            // Stored volumes that steps read after the blocks (an evaluated prediction) may be outputs.
+            for parameter in StageKinds.named(stage.kind)?.schema.parameters ?? [] where parameter.type.isInput {
+                if let address = stage.store(parameter.name) { read.append((StoreIdentity(address), address)) }
+            }
+        }
         for stage in stages {
             guard let kind = StageKinds.named(stage.kind) else { continue }
             for parameter in kind.schema.parameters where parameter.type == .outputStore {
                 guard let address = stage.store(parameter.name) else { continue }
-                if let other = written[address] {
-                    diagnostics.error("'\(address)' is also written by stage '\(other)'", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
-                } else if read.contains(address) {
-                    diagnostics.error("'\(address)' is also an input of this pipeline", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                let identity = StoreIdentity(address)
+                if let other = written.first(where: { $0.identity.overlaps(identity) }) {
+                    diagnostics.error("'\(address)' is also written by stage '\(other.stage)'", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                } else if let input = read.first(where: { $0.identity.overlaps(identity) }) {
+                    let same = input.identity == identity ? "is" : "overlaps"
+                    diagnostics.error("'\(address)' \(same) the input '\(input.address)' of this pipeline (both at \(identity)): writing it would destroy the input",
+                                      at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
                 }
-                written[address] = written[address] ?? stage.name
+                written.append((identity, stage.name))
             }
         }
     }

@@ -43,9 +43,15 @@ final class DoneMarkers: @unchecked Sendable {
         let manager = FileManager.default
         for name in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix(stage + "-") {
             let suffix = name.dropFirst(stage.count + 1)
-            guard suffix.count == fingerprint.count, suffix.allSatisfy(\.isHexDigit), suffix != fingerprint else { continue }
+            guard suffix.count == Fingerprint.length, suffix.allSatisfy(\.isHexDigit), suffix != fingerprint else { continue }
             try? manager.removeItem(atPath: root + "/" + name)
         }
+    }
+
+    /// Removes every `root/stage-FINGERPRINT` directory: before an output is started afresh,
+    /// no marker may survive that calls one of its blocks done.
+    static func removeAll(in root: String, stage: String) {
+        removeOthers(in: root, stage: stage, keeping: "")
     }
 
     /// Ids of the blocks marked done.

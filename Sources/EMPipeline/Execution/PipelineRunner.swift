@@ -201,13 +201,16 @@ public final class PipelineRunner {
         return StageGraph(nodes: nodes)
     }
 
-    /// A fingerprint of everything a stage's output depends on: kind, parameters, the
-    /// fingerprints of its inputs and references (`known`), its model's hash and its output's
-    /// shape and type.
+    /// A fingerprint of everything a stage's output depends on: kind, parameters, the state of
+    /// the stored volumes it reads (`Stores.contentState`), the fingerprints of its inputs and
+    /// references (`known`), its model's hash and its output's shape and type.
     private func fingerprint(of stage: PipelineStage, contentHash: String?, known: [String: String]) -> String {
         var text = "emflow-stage-1|kind=\(stage.kind)"
+        let outputs = Set(StageKinds.named(stage.kind)?.schema.parameters.filter { $0.type == .outputStore }.map(\.name) ?? [])
         for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.dependencies[key] == nil {
             text += "|\(key)=\(value)"
+            // A stored input rewritten at the same address (another seed) is another input.
+            if case let .store(address) = value, !outputs.contains(key) { text += "|\(key)#state=\(Stores.contentState(of: address))" }
         }
         for (key, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) { text += "|\(key)<\(known[upstream]!)" }
         for (key, referenced) in stage.references.sorted(by: { $0.key < $1.key }) { text += "|\(key)@\(known[referenced] ?? referenced)" }
@@ -259,16 +262,25 @@ public final class PipelineRunner {
         let markers: DoneMarkers
         let fingerprint: String
         let finished: Set<Int>
+        /// Held while the run writes the output (released when the run lets go of it).
+        let lock: OutputLock
         var name: String { node.name }
     }
 
     /// Opens the outputs among `nodes`: resumes where markers of the same configuration exist.
     /// Each output's `finished` holds its blocks done among `scope` (a shard counts and skips
     /// only its own).
+    ///
+    /// An output is claimed first (`OutputLock`: a second run on it is refused while this one
+    /// writes). When it is started afresh, everything that would call the old content done
+    /// (its provenance's `complete`, the markers of other configurations) is invalidated before
+    /// the old content is touched: a run killed in between leaves an output that the next run
+    /// redoes, never one that it skips with wrong data.
     private func openSinks(_ nodes: [StageGraph.Node], part: Part, plan: Plan, scope: Range<Int>, state: RunState) throws -> [SinkRun] {
         var sinks: [SinkRun] = []
         for node in nodes {
             guard let sink = node.implementation as? BlockSink else { continue }
+            let lock = try OutputLock.acquire(file: sink.lockFile, label: "the output of stage '\(node.name)'", mode: options.shard == nil ? .exclusive : .shared)
             let fingerprint = plan.fingerprint(of: node, in: part)
             let root = sink.sidecarPath("done")
             var resumed: DoneMarkers?
@@ -284,12 +296,16 @@ public final class PipelineRunner {
             if let resumed {
                 markers = resumed
             } else {
+                if FileManager.default.fileExists(atPath: sink.sidecarPath(Provenance.name)) {
+                    try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: plan.graph, complete: false)
+                }
+                DoneMarkers.removeAll(in: root, stage: node.name)
                 try sink.open(resume: false)
                 markers = try DoneMarkers.start(root: root, stage: node.name, fingerprint: fingerprint)
             }
             try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: plan.graph, complete: false)
             sinks.append(SinkRun(node: node, sink: sink, markers: markers, fingerprint: fingerprint,
-                                 finished: markers.finished().filter { scope.contains($0) }))
+                                 finished: markers.finished().filter { scope.contains($0) }, lock: lock))
         }
         return sinks
     }

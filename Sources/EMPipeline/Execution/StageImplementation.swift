@@ -52,6 +52,10 @@ public protocol BlockSink: StageImplementation {
     /// provenance, the default work directory), e.g. `Stores.sidecarPath(for:name:)` of its store.
     func sidecarPath(_ name: String) -> String
 
+    /// The file whose lock (`OutputLock`) claims the output while a run writes it; kept
+    /// where replacing the output does not remove it.
+    var lockFile: String { get }
+
     /// Creates the output (`resume` false) or opens the output an interrupted run of the same
     /// configuration left (`resume` true).
     func open(resume: Bool) throws
@@ -62,6 +66,10 @@ public protocol BlockSink: StageImplementation {
 
     /// Makes every stored block durable.
     func close() throws
+}
+
+extension BlockSink {
+    public var lockFile: String { sidecarPath("lock") }
 }
 
 /// What a stage kind gets to build its implementation.

@@ -64,7 +64,10 @@ public struct WriteStage: StageKind {
                         parameter: stage.values["codec"] == nil ? nil : "codec")
             valid = false
         }
-        if stage.boolean("overwrite") != true && Stores.exists(address) && !Self.writtenByEmflow(address) {
+        if let pid = OutputLock.holder(of: address) {
+            check.error("\(OutputLock.inUse(address.description, pid: pid))", parameter: "output")
+            valid = false
+        } else if stage.boolean("overwrite") != true && Stores.exists(address) && !Self.writtenByEmflow(address) {
             check.error("'\(address)' already exists and was not written by emflow: set overwrite: true to replace it", parameter: "output")
             valid = false
         }
@@ -124,6 +127,8 @@ final class Writer: BlockSink {
     func sidecarPath(_ name: String) -> String {
         Stores.sidecarPath(for: outputAddress, name: name)
     }
+
+    var lockFile: String { OutputLock.lockPath(for: outputAddress) }
 
     func open(resume: Bool) throws {
         if resume {

@@ -131,6 +131,7 @@ final class Trainer: StageStep {
 
     func run(resume: Bool) throws {
         let last = URL(fileURLWithPath: configuration.output).appendingPathComponent(TrainingSession.lastDirectory)
+        try CheckpointFile.recover(last)
         let resumable = resume && FileManager.default.fileExists(atPath: last.appendingPathComponent(CheckpointFile.model).path)
         let session = try TrainingSession(configuration: configuration, resume: resumable ? last : nil)
         try session.run()
