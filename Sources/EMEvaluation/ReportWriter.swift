@@ -7,12 +7,51 @@ public enum ReportWriter {
     public static let jsonName = "report.json", markdownName = "report.md", htmlName = "report.html", overlayDirectory = "overlays"
 
     /// Writes `report.json`, `report.md` (with overlay PNGs in `overlays/`) and the
-    /// self-contained `report.html` into `directory` (created if needed).
+    /// self-contained `report.html` into `directory` (created if needed), as one unit.
+    ///
+    /// The files are written into a staging directory beside `directory` first. A directory
+    /// that holds nothing but an earlier report is then swapped for it by two renames (a kill
+    /// in between leaves the old report parked as `.emflow-old-NAME`, put back by the next
+    /// write); into a directory that holds other files too, the old `report.json` is removed
+    /// first and the new one moved in last, so that a `report.json` is always beside the
+    /// report.md, report.html and overlays of the same evaluation.
     ///
     /// - Returns: the URL of `report.html`.
     /// - Throws: `EvaluationError.report` or `StorageError` when a file cannot be written.
     @discardableResult
     public static func write(_ report: EvaluationReport, to directory: URL) throws -> URL {
+        let manager = FileManager.default
+        let parent = directory.deletingLastPathComponent()
+        let name = directory.lastPathComponent
+        let staging = parent.appendingPathComponent(".emflow-tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let old = parent.appendingPathComponent(".emflow-old-" + name)
+        if !manager.fileExists(atPath: directory.path) && manager.fileExists(atPath: old.path) { try move(old, to: directory) }
+        do {
+            try writeFiles(report, to: staging)
+            let artefacts: Set<String> = [jsonName, markdownName, htmlName, overlayDirectory]
+            let existing = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+            if existing.allSatisfy(artefacts.contains) {
+                try? manager.removeItem(at: old)
+                if manager.fileExists(atPath: directory.path) { try move(directory, to: old) }
+                try move(staging, to: directory)
+                try? manager.removeItem(at: old)
+            } else {
+                try? manager.removeItem(at: directory.appendingPathComponent(jsonName))
+                for file in [overlayDirectory, markdownName, htmlName, jsonName] {
+                    let target = directory.appendingPathComponent(file)
+                    try? manager.removeItem(at: target)
+                    try move(staging.appendingPathComponent(file), to: target)
+                }
+                try? manager.removeItem(at: staging)
+            }
+        } catch {
+            try? manager.removeItem(at: staging)
+            throw error
+        }
+        return directory.appendingPathComponent(htmlName)
+    }
+
+    private static func writeFiles(_ report: EvaluationReport, to directory: URL) throws {
         try AtomicFile.write(try json(report), to: directory.appendingPathComponent(jsonName).path)
         var overlayFiles: [String: Data] = [:]
         let markdown = MarkdownReport.render(report) { run, volume, overlay in
@@ -20,11 +59,16 @@ public enum ReportWriter {
             overlayFiles[name] = overlay.png
             return name
         }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent(overlayDirectory), withIntermediateDirectories: true)
         for (name, png) in overlayFiles { try AtomicFile.write(png, to: directory.appendingPathComponent(name).path) }
         try AtomicFile.write(markdown, to: directory.appendingPathComponent(markdownName).path)
-        let html = directory.appendingPathComponent(htmlName)
-        try AtomicFile.write(HTMLReport.render(report), to: html.path)
-        return html
+        try AtomicFile.write(HTMLReport.render(report), to: directory.appendingPathComponent(htmlName).path)
+    }
+
+    private static func move(_ from: URL, to: URL) throws {
+        guard rename(from.path, to.path) == 0 else {
+            throw EvaluationError.report(path: to.path, reason: "cannot move \(from.path) into place: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The report as pretty-printed JSON (infinite distances as the strings "inf"/"-inf").

@@ -6,6 +6,20 @@ import Foundation
 import Glibc
 #endif
 
+/// Runs a throwing body until it succeeds once; thread-safe.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+
+    func once(_ body: () throws -> Void) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !done else { return }
+        try body()
+        done = true
+    }
+}
+
 /// A volume stored as a dataset of an HDF5 file (`file.h5:volumes/raw`), in the CREMI layout:
 /// axes z, y, x, with `resolution` (nm per voxel) and `offset` (nm) attributes.
 ///
@@ -32,6 +46,8 @@ public final class HDF5Store: VolumeStore, Sendable {
     /// True when writes are allowed.
     public let isWritable: Bool
     private let description: HDF5DatasetDescription
+    /// The chunk index is checked before the first read (`HDF5ChunkIndex`).
+    private let indexChecked = OnceFlag()
 
     /// `file:key`, the name errors use.
     private var label: String { address.description }
@@ -134,6 +150,7 @@ public final class HDF5Store: VolumeStore, Sendable {
         }
         guard let inside else { return }
         try withDataset(.shared) { dataset in
+            try indexChecked.once { try HDF5ChunkIndex.check(dataset, at: label) }
             try HDF5Transfer.run(.read, dataset: dataset, description: description, region: inside,
                                  buffer: buffer.baseAddress!, bufferBox: box, at: label)
         }

@@ -23,6 +23,21 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
     case unsupported(path: String, feature: String)
     /// An error from the operating system or a native library.
     case io(path: String, reason: String)
+    /// A volume that its writer has not finished (an interrupted convert, generate or run).
+    case incomplete(address: String, reason: String)
+
+    /// True for failures that the same command would meet again at the same place (damaged
+    /// or unsupported data, wrong metadata), so that "run it again to resume" would mislead;
+    /// false for those a re-run may get past (I/O errors, a full disk, a lock).
+    public var isPersistent: Bool {
+        switch self {
+        case .malformedMetadata, .unknownCodec, .corruptChunk, .dataTypeMismatch, .outsideVolume, .notChunkAligned,
+             .badAddress, .unsupported, .incomplete:
+            return true
+        case .missing, .unwritable, .io:
+            return false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -39,6 +54,7 @@ public enum StorageError: Error, CustomStringConvertible, Equatable {
         case let .badAddress(address, expected): return "'\(address)': \(expected)"
         case let .unsupported(path, feature): return "\(path): unsupported: \(feature)"
         case let .io(path, reason): return "\(path): \(reason)"
+        case let .incomplete(address, reason): return "'\(address)' is incomplete: \(reason)"
         }
     }
 }

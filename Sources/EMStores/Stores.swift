@@ -37,6 +37,40 @@ public enum Stores {
         (try? open(address)) != nil
     }
 
+    /// Opens the volume at `address` for reading, refusing one that its writer has not finished
+    /// (`incompleteness`): reading it would give fill values where blocks are missing.
+    ///
+    /// - Throws: `StorageError.incomplete` naming the volume and how to finish it.
+    public static func openComplete(_ address: StoreAddress) throws -> VolumeStore {
+        let store = try open(address)
+        if let reason = incompleteness(of: address) { throw StorageError.incomplete(address: address.description, reason: reason) }
+        return store
+    }
+
+    /// Parses `address` and opens the volume there, refusing an unfinished one.
+    public static func openComplete(_ address: String) throws -> VolumeStore {
+        try openComplete(StoreAddress.parse(address))
+    }
+
+    /// Why the volume at `address` must not be read as finished, or nil when nothing says so:
+    /// a copy journal of an interrupted `emflow convert` or `generate`, or the provenance of an
+    /// emflow run that has not finished writing it (`complete: false`). Commands that read
+    /// inputs refuse such volumes with this text, which names the volume and how to finish it.
+    public static func incompleteness(of address: StoreAddress) -> String? {
+        let journalPath = sidecarPath(for: address, name: "convert.json")
+        if let journal = try? CopyJournal.load(at: journalPath), !journal.isComplete {
+            let command = journal.command.map { "`\($0)`" } ?? "convert"
+            return "written by an interrupted \(command) (\(journal.finishedTiles.count) tiles done, journal \(journalPath)); run the same command again to finish it"
+        }
+        let provenancePath = sidecarPath(for: address, name: "provenance.json")
+        if let data = FileManager.default.contents(atPath: provenancePath),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["complete"] as? Bool == false {
+            let pipeline = ((object["pipeline"] as? [String: Any])?["file"] as? String).map { " \($0)" } ?? ""
+            return "the emflow run of pipeline\(pipeline) that writes it has not finished (\(provenancePath) says complete: false); run that pipeline again to finish it"
+        }
+        return nil
+    }
+
     /// A fingerprint of the state of the stored volume: changes when it is rewritten (another
     /// seed at the same path), so that finished blocks computed from the old content are not
     /// taken for done. Cheap enough to compute on every run:

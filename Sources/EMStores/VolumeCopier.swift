@@ -66,26 +66,31 @@ public struct VolumeCopier {
 /// fingerprint identifies the copy (source, region, destination layout): a journal with another
 /// fingerprint belongs to a different copy and is never resumed from. A complete journal stays,
 /// so that running the same copy again is recognised as already done.
-public final class CopyJournal {
+public final class CopyJournal: @unchecked Sendable {
     /// Where the journal lives.
     public let path: String
     /// Identifies the copy this journal belongs to.
     public let fingerprint: String
+    /// The command that writes the output, as a user would run it again to finish it.
+    public let command: String?
     /// Indices of the tiles already written.
     public private(set) var finishedTiles: Set<Int>
     /// True once every tile was written and the destination flushed.
     public private(set) var isComplete = false
+    private let lock = NSLock()
 
     private struct Record: Codable {
         var fingerprint: String
         var finished: [Int]
         var complete: Bool
+        var command: String?
     }
 
     /// Starts a new, empty journal (written at once, so that an interrupted copy is recognisable).
-    public init(creatingAt path: String, fingerprint: String) throws {
+    public init(creatingAt path: String, fingerprint: String, command: String? = nil) throws {
         self.path = path
         self.fingerprint = fingerprint
+        self.command = command
         self.finishedTiles = []
         try save()
     }
@@ -111,25 +116,30 @@ public final class CopyJournal {
     private init(path: String, record: Record) {
         self.path = path
         self.fingerprint = record.fingerprint
+        self.command = record.command
         self.finishedTiles = Set(record.finished)
         self.isComplete = record.complete
     }
 
-    /// Records tile `index` as written.
+    /// Records tile `index` as written (from any thread).
     public func markFinished(_ index: Int) throws {
+        lock.lock()
+        defer { lock.unlock() }
         finishedTiles.insert(index)
         try save()
     }
 
     /// Records that the copy is complete.
     public func markComplete() throws {
+        lock.lock()
+        defer { lock.unlock() }
         isComplete = true
         finishedTiles = []
         try save()
     }
 
     private func save() throws {
-        let record = Record(fingerprint: fingerprint, finished: finishedTiles.sorted(), complete: isComplete)
+        let record = Record(fingerprint: fingerprint, finished: finishedTiles.sorted(), complete: isComplete, command: command)
         let data = try JSONEncoder().encode(record)
         try AtomicFile.write(data, to: path)
     }

@@ -12,7 +12,15 @@ enum FillValue {
             throw reader.malformed("fill_value", "\(expected) (the key is missing)")
         }
         switch value {
-        case let .number(n): return n
+        case let .number(n):
+            guard !dataType.isFloatingPoint else { return n }
+            // An integer array's fill value is an integer the type holds; clamping one that is
+            // not would read missing chunks as another value than the writer meant.
+            let range = dataType.valueRange
+            guard n == n.rounded(), n >= range.lowerBound, n <= range.upperBound else {
+                throw reader.malformed("fill_value", "an integer that \(dataType) holds (\(formatBound(range.lowerBound)) to \(formatBound(range.upperBound))), got \(n == n.rounded() && abs(n) < 1e18 ? String(Int64(n)) : String(n))")
+            }
+            return n
         case let .bool(b) where !dataType.isFloatingPoint: return b ? 1 : 0
         case let .string(s) where dataType.isFloatingPoint:
             switch s {
@@ -26,6 +34,10 @@ enum FillValue {
         default:
             throw reader.malformed("fill_value", expected)
         }
+    }
+
+    private static func formatBound(_ value: Double) -> String {
+        value >= 1.8e19 ? "18446744073709551615" : String(Int64(value))
     }
 
     /// The JSON form of a fill value for `dataType` (integers rounded and clamped).

@@ -109,7 +109,10 @@ struct ConvertCommand: ParsableCommand {
         do {
             try copier.run(from: source, to: destination, journal: journal, progress: progress)
         } catch {
-            throw StorageError.io(path: destinationAddress.description, reason: "convert stopped: \(error). Tiles already written are kept; run the same command again to resume, or add --overwrite to start over")
+            let advice = (error as? StorageError)?.isPersistent == true
+                ? "the same command would stop here again: fix what the message names first (tiles already written are kept)"
+                : "tiles already written are kept; run the same command again to resume, or add --overwrite to start over"
+            throw StorageError.io(path: destinationAddress.description, reason: "convert stopped: \(error). \(advice.prefix(1).uppercased() + advice.dropFirst())")
         }
         progress.finish()
         let seconds = Date().timeIntervalSince(start)

@@ -62,10 +62,10 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let predictionStore = try Stores.open(prediction)
-        let truthStore = try Stores.open(truth)
-        let maskStore = try mask.map { try Stores.open($0) }
-        let rawStore = try raw.map { try Stores.open($0) }
+        let predictionStore = try Stores.openComplete(prediction)
+        let truthStore = try Stores.openComplete(truth)
+        let maskStore = try mask.map { try Stores.openComplete($0) }
+        let rawStore = try raw.map { try Stores.openComplete($0) }
         var options = EvaluationOptions(threshold: threshold, truthRule: TruthRule(invalid: invalid))
         options.objects = ObjectOptions(minimumSize: .voxels(minimumSize), criterion: .centreDistance(tolerance: matchTolerance))
         var progress: ProgressReporter?

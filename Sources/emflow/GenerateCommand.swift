@@ -69,12 +69,37 @@ struct GenerateCommand: ParsableCommand {
         let labels: [(name: String, mask: KeyPath<SyntheticLabels, Volume<UInt8>>)] =
             rawOnly ? [] : [("synapse", \.synapse), ("mitochondria", \.mitochondria), ("membrane", \.membrane)]
         let keys = ["volumes/raw"] + labels.map { "volumes/labels/\($0.name)" }
-        let stores = try keys.map { try Stores.create(address($0), spec: spec, overwrite: overwrite) }
+        // Each volume gets a journal of the blocks written: a killed generate is reported as
+        // incomplete by `info` and by every command that reads it, and the same command resumes it.
+        let command = (["emflow"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+        let fingerprint = Fingerprint.of("generate|\(spec)|seed=\(seed)|labels=\(keys)")
+        let journalPaths = keys.map { Stores.sidecarPath(for: address($0), name: "convert.json") }
+        let previous = try journalPaths.map { try CopyJournal.load(at: $0) }
+        let stores: [VolumeStore], journals: [CopyJournal]
+        if !overwrite, previous.allSatisfy({ $0?.fingerprint == fingerprint }) {
+            if previous.allSatisfy({ $0?.isComplete == true }) {
+                print("\(output) is already complete (same shape, seed and settings); nothing to do")
+                return
+            }
+            stores = try keys.map { try Stores.open(address($0), writable: true) }
+            journals = previous.compactMap { $0 }
+        } else {
+            if overwrite { for path in journalPaths { try CopyJournal.invalidate(at: path) } }
+            stores = try keys.map { try Stores.create(address($0), spec: spec, overwrite: overwrite) }
+            journals = try journalPaths.map { try CopyJournal(creatingAt: $0, fingerprint: fingerprint, command: command) }
+        }
+        let done = journals.dropFirst().reduce(journals[0].finishedTiles) { $0.intersection($1.finishedTiles) }
 
         let generator = SyntheticEM(seed: seed, shape: volumeShape, voxelSize: voxel)
         let grid = try BlockGrid(region: Box(shape: volumeShape), blockShape: chunkShape)
         let progress = ProgressReporter(label: "generate", total: grid.count, unit: "blocks", sink: ProgressReporter.automaticSink)
-        try parallelForEach(grid.count) { id in
+        if !done.isEmpty {
+            FileHandle.standardError.write(Data("resuming an interrupted generate: \(done.count) blocks already written\n".utf8))
+            progress.advance(done.count)
+        }
+        let pending = (0..<grid.count).filter { !done.contains($0) }
+        try parallelForEach(pending.count) { index in
+            let id = pending[index]
             let box = grid.block(id: id).writeBox
             if rawOnly {
                 try stores[0].write(generator.raw(in: box))
@@ -83,9 +108,12 @@ struct GenerateCommand: ParsableCommand {
                 try stores[0].write(sample.raw)
                 for (store, label) in zip(stores.dropFirst(), labels) { try store.write(sample.labels[keyPath: label.mask]) }
             }
+            for store in stores where store.address.format == .hdf5 { try store.flush() }
+            for journal in journals { try journal.markFinished(id) }
             progress.advance(1, bytes: box.voxelCount)
         }
         for store in stores { try store.flush() }
+        for journal in journals { try journal.markComplete() }
         progress.finish()
         print("wrote \(keys.map { address($0).description }.joined(separator: ", "))")
     }

@@ -26,8 +26,9 @@ struct InfoCommand: ParsableCommand {
         let store = try Stores.open(try StoreAddress.parse(address))
         let m = store.metadata
         let onDisk = try store.bytesOnDisk()
-        let journal = try CopyJournal.load(at: Stores.sidecarPath(for: store.address, name: "convert.json"))
-        let interrupted = journal.map { !$0.isComplete } ?? false
+        _ = try CopyJournal.load(at: Stores.sidecarPath(for: store.address, name: "convert.json")) // a malformed journal is an error
+        let incompleteness = Stores.incompleteness(of: store.address)
+        let interrupted = incompleteness != nil
         if json {
             let object: [String: Any] = [
                 "address": store.address.description,
@@ -58,8 +59,8 @@ struct InfoCommand: ParsableCommand {
             fill value   \(formatNumber(m.fillValue))
             size         \(formatBytes(m.uncompressedBytes)) uncompressed, \(formatBytes(Int(onDisk))) on disk\(ratio > 0 ? String(format: " (%.2fx)", ratio) : "")
             """)
-            if interrupted {
-                print("status       INCOMPLETE: written by an interrupted convert; run that convert again to finish it")
+            if let incompleteness {
+                print("status       INCOMPLETE: \(incompleteness)")
             }
         }
     }

@@ -31,8 +31,8 @@ public struct TrainingVolume: Sendable {
     ///
     /// The image must be uint8; the mask may be any unsigned integer type (nonzero = foreground).
     public static func load(raw rawAddress: String, label labelAddress: String, region: Box? = nil) throws -> TrainingVolume {
-        let rawStore = try Stores.open(rawAddress)
-        let labelStore = try Stores.open(labelAddress)
+        let rawStore = try Stores.openComplete(rawAddress)
+        let labelStore = try Stores.openComplete(labelAddress)
         guard rawStore.metadata.shape == labelStore.metadata.shape else {
             throw NNError.shapeMismatch("image \(rawAddress) has shape \(rawStore.metadata.shape) but label \(labelAddress) has \(labelStore.metadata.shape)")
         }

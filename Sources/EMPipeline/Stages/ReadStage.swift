@@ -31,6 +31,10 @@ public struct ReadStage: StageKind {
             check.error("missing input: cannot open '\(address)': \(error)", parameter: Self.input)
             return nil
         }
+        if let reason = Stores.incompleteness(of: address) {
+            check.error("\(StorageError.incomplete(address: address.description, reason: reason))", parameter: Self.input)
+            return nil
+        }
         var descriptor = VolumeDescriptor(shape: metadata.shape, dataType: metadata.dataType, voxelSize: metadata.voxelSize, origin: metadata.origin)
         if let roi = check.stage.region("roi") {
             guard metadata.bounds.contains(roi) else {

@@ -127,7 +127,7 @@ final class Evaluation: StageStep {
     }
 
     func run(resume: Bool) throws {
-        func open(_ role: String) throws -> VolumeStore? { try addresses[role].map { try Stores.open($0) } }
+        func open(_ role: String) throws -> VolumeStore? { try addresses[role].map { try Stores.openComplete($0) } }
         let result = try Evaluator.evaluate(prediction: try open("prediction")!, truth: try open("truth")!, mask: try open("mask"),
                                             raw: try open("raw"), name: name, options: options)
         let report = EvaluationReport(title: "Evaluation of \(name)", runs: [RunEvaluation(name: name, volumes: [result])])
