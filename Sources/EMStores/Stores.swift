@@ -9,11 +9,14 @@ import Foundation
 public enum Stores {
     /// Opens an existing volume for reading (and, where the format needs to know, writing).
     public static func open(_ address: StoreAddress, writable: Bool = false) throws -> VolumeStore {
+        let store: VolumeStore
         switch address.format {
-        case .zarr: return try ZarrStore.open(address)
-        case .hdf5: return try HDF5Store.open(address, writable: writable)
-        case .tiff: return try TIFFStore.open(address)
+        case .zarr: store = try ZarrStore.open(address)
+        case .hdf5: store = try HDF5Store.open(address, writable: writable)
+        case .tiff: store = try TIFFStore.open(address)
         }
+        try VolumeSizes.checkVolume(store.metadata.shape, elementSize: store.metadata.dataType.size, at: address.description)
+        return store
     }
 
     /// Parses `address` and opens the volume there.

@@ -94,6 +94,9 @@ public final class ZarrStore: VolumeStore, Sendable {
         case nil:
             throw StorageError.missing(path: directory, what: "Zarr array (.zarray or zarr.json\(missingArrayHint(address)))")
         }
+        let metadataFile = directory + "/" + (array.version == 3 ? ZarrHierarchy.v3Metadata : ".zarray")
+        try VolumeSizes.checkVolume(array.shape, elementSize: array.dataType.size, at: metadataFile)
+        try VolumeSizes.checkChunk(array.decodeChunkShape, elementSize: array.dataType.size, at: metadataFile)
         let (voxelSize, origin) = try placement(address: address, version: array.version,
                                                  attributes: MetadataReader(attributes, path: attributesPath))
         return ZarrStore(address: address, array: array, directory: directory, voxelSize: voxelSize, origin: origin)

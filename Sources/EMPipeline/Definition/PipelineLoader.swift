@@ -1,5 +1,6 @@
 import EMStorage
 import EMStores
+import EMVolume
 import Foundation
 import Yams
 
@@ -116,6 +117,7 @@ struct DefinitionReader {
         let declared = readStages(stagesEntry)
         let ordered = order(declared)
         var stages = describe(ordered, execution: execution)
+        checkBlockMemory(stages, execution: execution, at: executionValues.locations["block_shape"] ?? sections["execution"]?.location)
         if !declared.isEmpty && !declared.contains(where: { StageKinds.named($0.kind)?.schema.isSink == true }) {
             let sinks = StageSchema.all.filter(\.isSink).map(\.kind).joined(separator: ", ")
             diagnostics.error("the pipeline stores nothing: add a stage of kind \(sinks)", at: stagesEntry.location, key: "stages")
@@ -390,6 +392,25 @@ struct DefinitionReader {
         }
         checkStores(result)
         return result
+    }
+
+    /// The blocks in flight must fit in memory: at least 4 bytes (one float32 volume) per
+    /// voxel of every block that the workers and queues hold at once. Anything needs more than
+    /// that, so a block shape that fails this bound would fail at run time ("failed to
+    /// allocate") after validation passed; it is refused here instead.
+    private mutating func checkBlockMemory(_ stages: [PipelineStage], execution: ExecutionSettings, at location: SourceLocation?) {
+        func voxels(_ shape: Coordinate) -> Int { VolumeSizes.bytes(shape, elementSize: 1) ?? .max }
+        guard let largest = stages.compactMap(\.output?.shape).max(by: { voxels($0) < voxels($1) }) else { return }
+        let block = execution.edgeFit == .overhang ? execution.blockShape : Coordinate.minimum(execution.blockShape, largest)
+        let inFlight = execution.workers * (execution.queueDepth + 1)
+        let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        guard let bytes = VolumeSizes.bytes(block, elementSize: 4), bytes.multipliedReportingOverflow(by: inFlight).overflow == false,
+              bytes * inFlight <= memory else {
+            let need = VolumeSizes.bytes(block, elementSize: 4).map { String(format: "%.1f GiB", Double($0) * Double(inFlight) / 1_073_741_824) } ?? "more than 2^63 bytes"
+            diagnostics.error("block_shape \(execution.blockShape) (edge_fit \(execution.edgeFit.rawValue)) needs at least \(need) for the \(inFlight) blocks in flight (workers x (queue_depth + 1), 4 bytes a voxel), more than this machine's \(String(format: "%.1f", Double(memory) / 1_073_741_824)) GiB: use a smaller block_shape",
+                              at: location, key: "execution.block_shape")
+            return
+        }
     }
 
     /// Every output is written by one stage only, and no output is also read by the pipeline.
