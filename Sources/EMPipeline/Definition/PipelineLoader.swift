@@ -59,7 +59,7 @@ public enum PipelineLoader {
     public static func load(yaml text: String, file: String, overrides: [VariableOverride] = []) throws -> Pipeline {
         let root: Node
         do {
-            root = try Yams.compose(yaml: text) ?? Node("", .implicit, .plain)
+            root = try YAMLLimits.compose(yaml: text) ?? Node("", .implicit, .plain)
         } catch {
             throw PipelineError.invalid([syntaxDiagnostic(error, file: file)])
         }
@@ -122,7 +122,8 @@ struct DefinitionReader {
             let sinks = StageSchema.all.filter(\.isSink).map(\.kind).joined(separator: ", ")
             diagnostics.error("the pipeline stores nothing: add a stage of kind \(sinks)", at: stagesEntry.location, key: "stages")
         }
-        stages.sort { a, b in (ordered.firstIndex { $0.name == a.name } ?? 0) < (ordered.firstIndex { $0.name == b.name } ?? 0) }
+        let position = Dictionary(ordered.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        stages.sort { (position[$0.name] ?? 0) < (position[$1.name] ?? 0) }
         return Pipeline(name: name, summary: summary, file: file, variables: table.values, execution: execution, stages: stages)
     }
 
@@ -209,6 +210,9 @@ struct DefinitionReader {
 
     // MARK: Stages
 
+    /// The most stages a pipeline may declare.
+    static let maximumStages = 100_000
+
     /// The stages as written, plus an implicit reader for every input given as an address.
     private mutating func readStages(_ entry: YAMLEntry) -> [PipelineStage] {
         guard entry.value.mapping != nil, !(entry.value.mapping?.isEmpty ?? true) else {
@@ -217,7 +221,12 @@ struct DefinitionReader {
             return []
         }
         let entries = mappingEntries(entry.value, file: file, stage: nil, diagnostics: &diagnostics)
-        let names = Set(entries.map(\.key))
+        guard entries.count <= Self.maximumStages else {
+            diagnostics.error("\(entries.count) stages; a pipeline holds at most \(Self.maximumStages) (split it, or run it per volume with --each)",
+                              at: entry.value.location(in: file), key: "stages")
+            return []
+        }
+        var names = Set(entries.map(\.key))
         var stages: [PipelineStage] = []
         for stageEntry in entries {
             let name = stageEntry.key
@@ -245,8 +254,12 @@ struct DefinitionReader {
             if let configured = kind as? ConfiguredStageKind {
                 (values, locations) = configuration(configured, stageEntry, entries: keys, stage: name)
             } else {
+                // The other stages' names (a stage is no input of itself); taken out and put
+                // back rather than copied, so that many stages validate in linear time.
+                names.remove(name)
                 (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
-                                                 keyPrefix: "", stageNames: names.subtracting([name]), ignoring: ["kind"])
+                                                 keyPrefix: "", stageNames: names, ignoring: ["kind"])
+                names.insert(name)
             }
             if diagnostics.diagnostics.count > problemsBefore { unchecked.insert(name) }
             var stage = PipelineStage(name: name, kind: kindName, values: values, locations: locations, location: stageEntry.location,
@@ -334,7 +347,10 @@ struct DefinitionReader {
         var marks: [String: Mark] = [:]
         var ordered: [PipelineStage] = []
         var inCycle = Set<String>()
-        func visit(_ name: String, path: [String]) {
+        // Depth-first, with the path on an explicit stack: a chain of many thousand stages
+        // neither recurses that deep nor copies the path at every step.
+        var path: [String] = []
+        func visit(_ name: String) {
             guard let stage = byName[name] else { return }
             switch marks[name] {
             case .done?: return
@@ -349,12 +365,30 @@ struct DefinitionReader {
                 return
             case nil:
                 marks[name] = .visiting
-                for (_, upstream) in stage.dependencies.sorted(by: { $0.key < $1.key }) { visit(upstream, path: path + [name]) }
-                marks[name] = .done
-                ordered.append(stage)
+                path.append(name)
+                var pending: [(stage: PipelineStage, upstream: [String])] = [(stage, stage.dependencies.sorted(by: { $0.key < $1.key }).map(\.value).reversed())]
+                while let top = pending.last {
+                    guard let next = pending[pending.count - 1].upstream.popLast() else {
+                        pending.removeLast()
+                        marks[top.stage.name] = .done
+                        ordered.append(top.stage)
+                        path.removeLast()
+                        continue
+                    }
+                    guard let upstream = byName[next] else { continue }
+                    switch marks[next] {
+                    case .done?: continue
+                    case .visiting?:
+                        visit(next) // reports the cycle
+                    case nil:
+                        marks[next] = .visiting
+                        path.append(next)
+                        pending.append((upstream, upstream.dependencies.sorted(by: { $0.key < $1.key }).map(\.value).reversed()))
+                    }
+                }
             }
         }
-        for stage in stages { visit(stage.name, path: []) }
+        for stage in stages { visit(stage.name) }
         return ordered.filter { !inCycle.contains($0.name) && $0.dependencies.values.allSatisfy { !inCycle.contains($0) } }
     }
 
@@ -363,6 +397,8 @@ struct DefinitionReader {
         var described: [String: PipelineStage] = [:]
         var result: [PipelineStage] = []
         let kinds = Dictionary(stages.map { ($0.name, $0.kind) }, uniquingKeysWith: { first, _ in first })
+        var consumers: [String: PipelineStage] = [:]
+        for stage in stages { for upstream in stage.inputs.values where consumers[upstream] == nil { consumers[upstream] = stage } }
         for var stage in stages where !unchecked.contains(stage.name) {
             guard let kind = StageKinds.named(stage.kind) else { continue }
             var inputs: [String: VolumeDescriptor] = [:]
@@ -379,7 +415,7 @@ struct DefinitionReader {
             guard inputs.count == stage.inputs.count else { continue }
             let references = stage.references.compactMapValues { described[$0] }
             guard references.count == stage.references.count else { continue }
-            let consumer = stage.isImplicit ? stages.first { $0.inputs.values.contains(stage.name) } : nil
+            let consumer = stage.isImplicit ? consumers[stage.name] : nil
             let reportedAs = consumer.flatMap { c in c.inputs.first { $0.value == stage.name }.map { (stage: c.name, parameter: $0.key) } }
             var check = StageCheck(stage: stage, inputs: inputs, references: references, execution: execution, diagnostics: diagnostics,
                                    reportedAs: reportedAs)

@@ -45,9 +45,19 @@ struct VariableTable {
         var overridden: Bool
     }
 
+    /// Values of variables expanded while expanding others, so that each is expanded once.
+    private final class Expanded {
+        var values: [String: String] = [:]
+    }
+
+    /// The longest value a variable or parameter may expand to: `${a}${a}` nested thirty
+    /// times would otherwise ask for gigabytes from a few lines.
+    static let maximumExpandedLength = 1 << 20
+
     private var definitions: [String: Definition] = [:]
     private var order: [String] = []
     private var resolved: [String: String] = [:]
+    private let expanded = Expanded()
     private let file: String
 
     /// Reads the `vars:` entries and applies the overrides, reporting unknown overrides,
@@ -144,7 +154,7 @@ struct VariableTable {
                                   + (order.isEmpty ? " (declare it under vars:)" : ""), at: location, stage: stage, key: key)
                 return nil
             }
-            if let value = resolved[name] {
+            if let value = resolved[name] ?? expanded.values[name] {
                 result += value
             } else {
                 // Reported where the variable is defined.
@@ -159,7 +169,13 @@ struct VariableTable {
                 guard let value = expand(raw, at: definition.location, stage: nil, key: "vars.\(name)", visiting: &visiting, diagnostics: &diagnostics) else {
                     return nil
                 }
+                expanded.values[name] = value
                 result += value
+            }
+            guard result.utf8.count <= Self.maximumExpandedLength else {
+                diagnostics.error("'\(text.prefix(60))' expands to more than \(Self.maximumExpandedLength >> 20) MiB: variables that repeat other variables grow without bound",
+                                  at: location, stage: stage, key: key)
+                return nil
             }
             index = text.index(after: close)
         }

@@ -63,6 +63,8 @@ func syntaxDiagnostic(_ error: Error, file: String) -> PipelineDiagnostic {
     case let YamlError.scanner(context, problem, mark, _): return located(context, problem, mark)
     case let YamlError.parser(context, problem, mark, _): return located(context, problem, mark)
     case let YamlError.composer(context, problem, mark, _): return located(context, problem, mark)
+    case let limit as YAMLLimits.Exceeded:
+        return PipelineDiagnostic(location: SourceLocation(file: file, line: limit.line), message: "YAML refused: \(limit.message)")
     case let YamlError.reader(problem, _, _, _):
         return PipelineDiagnostic(location: SourceLocation(file: file, line: 0), message: "unreadable YAML: \(problem)")
     default:

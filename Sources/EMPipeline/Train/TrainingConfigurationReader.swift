@@ -32,10 +32,12 @@ public enum TrainingConfigurationReader {
         }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw Problem(file: path, line: nil, key: "", message: "the configuration is empty") }
+            guard let node = try YAMLLimits.compose(yaml: text) else { throw Problem(file: path, line: nil, key: "", message: "the configuration is empty") }
             root = node
         } catch let problem as Problem {
             throw problem
+        } catch let limit as YAMLLimits.Exceeded {
+            throw Problem(file: path, line: limit.line, key: "", message: "YAML refused: \(limit.message)")
         } catch {
             throw Problem(file: path, line: nil, key: "", message: "malformed YAML: \(error)")
         }
@@ -46,7 +48,7 @@ public enum TrainingConfigurationReader {
     /// a mapping with a `network` key and no `stages` key.
     public static func isTrainingConfiguration(file path: String) -> Bool {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let mapping = (try? Yams.compose(yaml: text))??.mapping else { return false }
+              let mapping = (try? YAMLLimits.compose(yaml: text))??.mapping else { return false }
         return mapping[Node("network")] != nil && mapping[Node("stages")] == nil
     }
 
