@@ -189,6 +189,14 @@ public final class HDF5Store: VolumeStore, Sendable {
         return Int64(status.st_size)
     }
 
+    /// Bytes the dataset's chunks (or contiguous data) take in the file: unlike the file's
+    /// size, this does not change when other datasets of the file are written.
+    public func datasetStorageBytes() throws -> Int64 {
+        var bytes: Int64 = 0
+        try withDataset(.shared) { dataset in bytes = Int64(H5Dget_storage_size(dataset)) }
+        return bytes
+    }
+
     /// Opens the file (for writing under an exclusive lock) and the dataset, runs `body`, and
     /// closes both, all under the file lock and the HDF5 lock.
     private func withDataset(_ mode: HDF5FileLock.Mode, _ body: (hid_t) throws -> Void) throws {

@@ -85,7 +85,7 @@ public final class OutputLock: @unchecked Sendable {
             if code == EINTR { continue }
             if code == ENOLCK || code == ENOSYS || code == EOPNOTSUPP { break } // no locks here: best effort, as HDF5 does
             close(fd)
-            if code == EWOULDBLOCK { throw inUse(label, pid: recordedProcess(path)) }
+            if code == EWOULDBLOCK { throw inUse(label, pid: waitForRecordedProcess(path)) }
             throw StorageError.io(path: path, reason: "cannot lock the output: \(String(cString: strerror(code)))")
         }
         if mode == .exclusive {
@@ -113,7 +113,16 @@ public final class OutputLock: @unchecked Sendable {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard flock(fd, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK else { return nil }
-        return recordedProcess(path) ?? 0
+        return waitForRecordedProcess(path) ?? 0
+    }
+
+    /// The holder writes its id just after it takes the lock: give it a moment to appear.
+    private static func waitForRecordedProcess(_ path: String) -> Int32? {
+        for _ in 0..<50 {
+            if let pid = recordedProcess(path) { return pid }
+            usleep(2_000)
+        }
+        return nil
     }
 
     /// The error for the output `label` in use by process `pid` (0 or nil: unknown).

@@ -80,9 +80,9 @@ public enum Stores {
     /// - Zarr: name, size and modification time of every file of the array (emflow's own
     ///   `.emflow-*` bookkeeping left out);
     /// - TIFF: size and modification time of every file of the stack;
-    /// - HDF5: the metadata, the size of the dataset's file and the bytes of up to 8 chunks
-    ///   spread over the volume (the file's own time changes whenever any dataset in it is
-    ///   written, emflow's outputs included, so it cannot be used).
+    /// - HDF5: the metadata, the bytes the dataset takes in its file and the content of up to
+    ///   8 chunks spread over the volume (the file's own size and time change whenever any
+    ///   dataset in it is written, emflow's outputs included, so they cannot be used).
     /// An unreadable store gives a fingerprint of the error, so that it never matches a good one.
     public static func contentState(of address: StoreAddress) -> String {
         do {
@@ -94,7 +94,7 @@ public enum Stores {
             case .tiff:
                 for file in (store as? TIFFStore)?.files ?? [address.path] { text += "|" + fileState(file) }
             case .hdf5:
-                text += "|size=\(try store.bytesOnDisk())" + (try sampledChunks(of: store))
+                text += "|stored=\((try (store as? HDF5Store)?.datasetStorageBytes()) ?? 0)" + (try sampledChunks(of: store))
             }
             return Fingerprint.of(text)
         } catch {

@@ -59,6 +59,31 @@ struct ReportTests {
         #expect(throws: EvaluationError.self) { try ReportWriter.read(from: dir.appendingPathComponent("missing")) }
     }
 
+    /// A report directory is replaced as one unit; a directory that holds other files keeps them.
+    @Test func reportsAreWrittenAsOneUnit() throws {
+        var report = try sampleReport()
+        let parent = try TestEnvironment.temporaryDirectory("report-unit")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let dir = parent.appendingPathComponent("eval")
+        try ReportWriter.write(report, to: dir)
+        report.title = "Second evaluation"
+        // A kill between the two renames of a replacement leaves the old report parked.
+        try FileManager.default.moveItem(at: dir, to: parent.appendingPathComponent(".emflow-old-eval"))
+        try ReportWriter.write(report, to: dir)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["eval"])
+        for name in [ReportWriter.jsonName, ReportWriter.markdownName, ReportWriter.htmlName] {
+            #expect(try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8).contains("Second evaluation"), "\(name)")
+        }
+        // Other files in the directory stay; the report files are all of the new evaluation.
+        try "mine".write(to: dir.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        report.title = "Third evaluation"
+        try ReportWriter.write(report, to: dir)
+        #expect(try String(contentsOf: dir.appendingPathComponent("notes.txt"), encoding: .utf8) == "mine")
+        #expect(try ReportWriter.read(from: dir).title == "Third evaluation")
+        #expect(try String(contentsOf: dir.appendingPathComponent(ReportWriter.htmlName), encoding: .utf8).contains("Third evaluation"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["eval"])
+    }
+
     @Test func infiniteDistancesSurviveJSON() throws {
         var report = try sampleReport()
         report.runs[0].volumes[0].cremi?.adgt = .infinity

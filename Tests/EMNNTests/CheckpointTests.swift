@@ -176,6 +176,8 @@ struct CheckpointTests {
         let model = directory.appendingPathComponent("model.safetensors")
         let other = try UNet(configuration: Self.configurations[0])
         #expect { try other.loadWeights(from: model) } throws: { "\($0)".contains("tensor 'encoder.0.conv0.weight' has shape [5, 1, 3, 3, 3], the network needs [4, 1, 1, 3, 3]") }
+        // Without the manifest, the safetensors reader itself must name what is wrong.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent(CheckpointFile.manifest))
         var bytes = try Data(contentsOf: model)
         bytes[7] = 0xFF
         try bytes.write(to: model)
@@ -188,5 +190,43 @@ struct CheckpointTests {
         #expect { try net.loadWeights(from: model) } throws: { "\($0)".contains("missing tensor") }
         let read = try SafeTensors.read(from: model)
         #expect(read.tensors == [NamedTensor(name: "a", shape: [2], values: [1, 2])])
+    }
+
+    @Test("a checkpoint is replaced as one unit: a torn one is refused, a parked one put back")
+    func tornCheckpoints() throws {
+        let parent = try TestEnvironment.temporaryDirectory("nn-torn")
+        defer { try? FileManager.default.removeItem(at: parent) }
+        let directory = parent.appendingPathComponent("last")
+        let configuration = Self.configurations[0]
+        let trainer = try trainedNetwork(configuration, input: try input(for: configuration))
+        try trainer.save(to: directory)
+        let manifest = try String(contentsOf: directory.appendingPathComponent(CheckpointFile.manifest), encoding: .utf8)
+        for file in [CheckpointFile.model, CheckpointFile.optimizer, CheckpointFile.trainingState, CheckpointFile.configuration] {
+            #expect(manifest.contains(file), "the manifest lists \(file)")
+        }
+        // Saving again leaves no staging or parked directories beside it.
+        try trainer.save(to: directory)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent.path) == ["last"])
+
+        // The model of another step beside this step's optimiser state: refused, naming the file.
+        let model = directory.appendingPathComponent(CheckpointFile.model)
+        let saved = try Data(contentsOf: model)
+        let sample = try input(for: configuration)
+        let outputShape = try trainer.network.outputShape(for: sample.shape)
+        _ = try trainer.step(input: sample, target: try Tensor(shape: outputShape, values: [Float](repeating: 1, count: outputShape.elementCount)))
+        let other = parent.appendingPathComponent("other")
+        try trainer.network.save(to: other)
+        try Data(contentsOf: other.appendingPathComponent(CheckpointFile.model)).write(to: model)
+        try FileManager.default.removeItem(at: other)
+        #expect { try UNetTrainer(checkpoint: directory) } throws: { "\($0)".contains("model.safetensors") && "\($0)".contains("torn") }
+        try saved.write(to: model)
+        #expect(throws: Never.self) { try UNetTrainer(checkpoint: directory) }
+
+        // Killed between the two renames of a save: the old checkpoint is parked, and put back.
+        let parked = parent.appendingPathComponent(".emflow-old-last")
+        try FileManager.default.moveItem(at: directory, to: parked)
+        let restored = try UNetTrainer(checkpoint: directory)
+        #expect(restored.optimizer.step == trainer.optimizer.step - 1)
+        #expect(FileManager.default.fileExists(atPath: directory.path) && !FileManager.default.fileExists(atPath: parked.path))
     }
 }

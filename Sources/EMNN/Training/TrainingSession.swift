@@ -141,7 +141,8 @@ public final class TrainingSession {
             trainer.optimizer.configuration.learningRate = configuration.optimizer.learningRate(atStep: step, of: configuration.steps)
             let value = try trainer.step(input: input, target: target)
             guard value.total.isFinite else {
-                throw NNError.training("the loss became \(value.total) at step \(step) (BCE \(value.bce), Dice \(value.dice)): training diverged; "
+                func shown(_ x: Float) -> String { x.isNaN ? "NaN" : "\(x)" }
+                throw NNError.training("the loss became \(shown(value.total)) at step \(step) (BCE \(shown(value.bce)), Dice \(shown(value.dice))): training diverged; "
                     + "lower optimizer.learningRate (now \(trainer.optimizer.configuration.learningRate)) or set optimizer.gradientClipNorm. "
                     + "Checkpoints up to the last finite step are kept")
             }

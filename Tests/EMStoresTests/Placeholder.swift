@@ -1,1 +1,0 @@
-// Placeholder: this suite's tests arrive with its issue's work.
