@@ -85,7 +85,14 @@ final class StackFile: TIFFSections, @unchecked Sendable {
         let format = try SectionFormat(spec: spec, options: options, address: address)
         let staging = stagingDirectory(of: path)
         if FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: staging) {
-            guard overwrite else { throw StorageError.unwritable(path: path, reason: "already exists; pass overwrite to replace it") }
+            guard overwrite else {
+                guard !FileManager.default.fileExists(atPath: path) else {
+                    throw StorageError.unwritable(path: path, reason: "already exists; pass overwrite to replace it")
+                }
+                let staged = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
+                let bytes = staged.reduce(Int64(0)) { $0 + fileSize(staging + "/" + $1) }
+                throw StorageError.unwritable(path: path, reason: "an interrupted write left \(staged.count) staged files (\(bytes >> 20) MiB) in \(staging); run the command that wrote it again to finish it, or pass overwrite to discard them")
+            }
             for old in [path, staging] where FileManager.default.fileExists(atPath: old) {
                 do { try FileManager.default.removeItem(atPath: old) } catch {
                     throw StorageError.unwritable(path: old, reason: "cannot remove the old volume (\(error.localizedDescription))")

@@ -84,14 +84,22 @@ final class TIFFHandle {
         errors.pointee.count > 0 ? Self.message(errors) : "libtiff reported a failure without a message"
     }
 
+    /// `lastError` with the system's reason for a failed write (`errno` read right after the
+    /// call): libtiff says "Write error at scanline 768" where the cause is a full disk.
+    func lastError(errno code: Int32) -> String {
+        code == 0 ? lastError : "\(lastError) (\(String(cString: strerror(code))))"
+    }
+
     /// Flushes and closes a handle opened for writing.
     ///
     /// - Throws: `StorageError.unwritable` when libtiff cannot finish the file.
     func finishWriting() throws {
+        errno = 0
         let flushed = TIFFFlush(tiff)
+        let code = errno
         TIFFClose(tiff)
         isClosed = true
-        guard flushed == 1, errors.pointee.count == 0 else { throw StorageError.unwritable(path: path, reason: lastError) }
+        guard flushed == 1, errors.pointee.count == 0 else { throw StorageError.unwritable(path: path, reason: lastError(errno: code)) }
     }
 
     // MARK: Tags

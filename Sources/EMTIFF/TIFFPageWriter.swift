@@ -70,14 +70,16 @@ struct TIFFPageWriter {
         if scratch.count < stripRows * rowBytes { scratch = [UInt8](repeating: 0, count: stripRows * rowBytes) }
         for (strip, first) in stride(from: 0, to: height, by: stripRows).enumerated() {
             let bytes = min(stripRows, height - first) * rowBytes
+            errno = 0
             let written = scratch.withUnsafeMutableBytes { buffer in
                 buffer.baseAddress!.copyMemory(from: plane + first * rowBytes, byteCount: bytes)
                 return TIFFWriteEncodedStrip(handle.tiff, UInt32(strip), buffer.baseAddress, tmsize_t(bytes))
             }
-            guard written == bytes else { throw StorageError.unwritable(path: handle.path, reason: "strip \(strip): \(handle.lastError)") }
+            guard written == bytes else { throw StorageError.unwritable(path: handle.path, reason: "strip \(strip): \(handle.lastError(errno: errno))") }
         }
+        errno = 0
         guard TIFFWriteDirectory(handle.tiff) == 1 else {
-            throw StorageError.unwritable(path: handle.path, reason: "cannot write the page directory: \(handle.lastError)")
+            throw StorageError.unwritable(path: handle.path, reason: "cannot write the page directory: \(handle.lastError(errno: errno))")
         }
     }
 }

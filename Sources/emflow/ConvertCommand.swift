@@ -32,7 +32,7 @@ struct ConvertCommand: ParsableCommand {
     @Argument(help: "Output address, e.g. out.zarr/raw, out.h5:volumes/raw or 'slices/*.tif'.")
     var output: String
 
-    @Option(help: "Output chunk shape z,y,x (default: the input's chunks, capped at 64,256,256).")
+    @Option(help: "Output chunk shape z,y,x (default: the input's chunks, capped at 64,256,256; TIFF is always written in whole sections).")
     var chunks: String?
 
     @Option(help: "Output codec: \(Codec.commandLineNames.joined(separator: ", ")).")
@@ -76,6 +76,8 @@ struct ConvertCommand: ParsableCommand {
             ?? Coordinate.minimum(m.chunkShape, Coordinate(64, 256, 256))
         guard Coordinate.all(chunkShape, .zero, >) else { throw ValidationError("--chunks must be positive on every axis (got \(chunkShape))") }
         chunkShape = Coordinate.minimum(chunkShape, region.shape)
+        // TIFF is written in whole sections: a tile narrower than a section could never be stored.
+        if destinationAddress.format == .tiff { chunkShape = Coordinate(1, region.shape.y, region.shape.x) }
         let spec = VolumeSpec(shape: region.shape, dataType: m.dataType, chunkShape: chunkShape, voxelSize: m.voxelSize,
                               origin: m.voxelSize.world(region.offset, origin: m.origin),
                               codec: try Codec.parse(codec, level: level), fillValue: m.fillValue)

@@ -34,7 +34,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Address of the raw EM data drawn under the slice overlays.")
     var raw: String?
 
-    @Option(help: "Score threshold for voxel and object metrics.")
+    @Option(parsing: .unconditional, help: "Score threshold for voxel and object metrics (a value below 0 is read as a number, not an option).")
     var threshold: Double = 0.5
 
     @Option(help: "Truth label value that marks invalid voxels (ignored, as in CREMI).")

@@ -45,7 +45,22 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let log = try events.map { try EventLog(path: $0) } ?? .disabled
-        defer { log.close() }
+        try withEvents(log) { try runLogged(log) }
+    }
+
+    /// Runs `body`, then fails the command when its events could not be written.
+    private func withEvents(_ log: EventLog, _ body: () throws -> Void) throws {
+        var bodyError: Error?
+        do { try body() } catch { bodyError = error }
+        log.close()
+        if let failure = log.writeFailure {
+            FileHandle.standardError.write(Data("emflow run: \(failure)\n".utf8))
+            throw ExitCode(1)
+        }
+        if let bodyError { throw bodyError }
+    }
+
+    private func runLogged(_ log: EventLog) throws {
         let progress: ProgressReporter.Sink = quiet || isatty(STDERR_FILENO) == 0 ? .silent : .terminal
         if let each {
             try runBatch(each, options: RunOptions(version: EMFlowVersion.current, events: log, progress: progress))

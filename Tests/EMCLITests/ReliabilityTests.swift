@@ -480,4 +480,73 @@ struct ReliabilityTests {
         }
         #expect(files[0] == files[1])
     }
+
+    // MARK: 12: messages and leftovers
+
+    @Test func messagesNameTheRealProblem() throws {
+        let dir = try TestEnvironment.temporaryDirectory("messages")
+        let big = dir.path + "/big.h5"
+        #expect(try runEmflow(["generate", big, "--shape", "4,1024,1024", "--raw-only", "--chunks", "4,256,256"]).status == 0)
+        // TIFF is written in whole sections whatever the memory budget.
+        let tiff = try runEmflow(["convert", big + ":volumes/raw", dir.path + "/s.tif", "--memory-mb", "16", "--codec", "raw"])
+        #expect(tiff.status == 0, "\(tiff.stderr)")
+        #expect(try bytes(dir.path + "/s.tif") == bytes(big + ":volumes/raw"))
+
+        // A negative threshold is a number, not an option.
+        let evaluate = try runEmflow(["evaluate", "--prediction", Self.raw, "--truth", Self.fixture.path + "/a.zarr/volumes/labels/synapse", "--threshold", "-1"])
+        #expect(evaluate.status == 0 && evaluate.stdout.contains("at threshold -1"), "\(evaluate.stderr)")
+
+        // Events that cannot be written fail the run.
+        let pipeline = try writePipeline(dir)
+        let full = try runEmflow(["run", pipeline, "--set", "input=\(Self.raw)", "--set", "output=\(dir.path)/o.zarr/m", "--events", "/dev/full"])
+        #expect(full.status != 0 && full.stderr.contains("No space left on device"), "\(full.stderr)")
+
+        // A training output that is a file.
+        let file = dir.path + "/afile"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = dir.path + "/t.yaml"
+        try trainingConfiguration(file, steps: 1).write(toFile: config, atomically: true, encoding: .utf8)
+        let train = try runEmflow(["train", config, "--quiet"])
+        #expect(train.status != 0 && train.stderr.contains("is a file") && !train.stderr.contains("NSCocoaErrorDomain"), "\(train.stderr)")
+
+        // A work_dir whose parent does not exist is not created.
+        let work = try String(contentsOfFile: pipeline, encoding: .utf8).replacingOccurrences(of: "  workers: 2\n", with: "  workers: 2\n  work_dir: \(dir.path)/no/such/work\n")
+        try work.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        let validate = try runEmflow(["validate", pipeline, "--set", "input=\(Self.raw)", "--set", "output=\(dir.path)/o.zarr/m"])
+        #expect(validate.status != 0 && validate.stderr.contains("work_dir") && validate.stderr.contains("does not exist"), "\(validate.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/no"))
+    }
+
+    @Test func abandonedTIFFStagingIsNamedAndFullDisksSaySo() throws {
+        let dir = try TestEnvironment.temporaryDirectory("tiff-left")
+        let big = dir.path + "/big.zarr"
+        #expect(try runEmflow(["generate", big, "--shape", "64,512,512", "--raw-only", "--chunks", "8,512,512"]).status == 0)
+        let output = dir.path + "/s.tif"
+        var staged = false
+        for milliseconds in [100, 200, 400] where !staged {
+            try killed(["convert", big + "/volumes/raw", output, "--codec", "raw", "--memory-mb", "16"], after: milliseconds)
+            staged = FileManager.default.fileExists(atPath: dir.path + "/.s.tif.emflow-staging") && !FileManager.default.fileExists(atPath: output)
+            if !staged { try? FileManager.default.removeItem(atPath: output) }
+        }
+        if staged {
+            let other = try runEmflow(["convert", big + "/volumes/raw", output, "--codec", "raw", "--roi", "0:8,0:512,0:512"])
+            #expect(other.status != 0 && other.stderr.contains("emflow-staging") && other.stderr.contains("overwrite"), "\(other.stderr)")
+        } else {
+            print("note: no kill landed while the TIFF was staged; the staging message was not exercised")
+        }
+
+        // A full disk while libtiff assembles the file: a tmpfs of 6 MiB for a 4 MiB stack
+        // (its staged sections fit, the assembled file does not). Needs root for mount.
+        let tiny = dir.path + "/tiny"
+        try FileManager.default.createDirectory(atPath: tiny, withIntermediateDirectories: true)
+        guard getuid() == 0, (try? runProcess("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", tiny]))?.status == 0 else {
+            print("skipped: the full-disk case needs root to mount a small tmpfs")
+            return
+        }
+        defer { _ = try? runProcess("/bin/umount", [tiny]) }
+        let source = dir.path + "/four.h5"
+        #expect(try runEmflow(["generate", source, "--shape", "4,1024,1024", "--raw-only", "--chunks", "4,256,256"]).status == 0)
+        let result = try runEmflow(["convert", source + ":volumes/raw", tiny + "/s.tif", "--codec", "raw"])
+        #expect(result.status != 0 && result.stderr.contains("No space left on device"), "\(result.stderr)")
+    }
 }

@@ -123,7 +123,13 @@ public final class TrainingSession {
     @discardableResult
     public func run(until last: Int? = nil, progress: (TrainingRecord) -> Void = { _ in }) throws -> [TrainingRecord] {
         let output = URL(fileURLWithPath: configuration.output)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw NNError.invalidConfiguration("output '\(output.path)' is a file; training writes a directory there (log.jsonl, last/, best/): choose another path")
+        }
+        do { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) } catch {
+            throw NNError.checkpoint(path: output.path, message: "cannot create the output directory: \((error as NSError).localizedFailureReason ?? error.localizedDescription)")
+        }
         let logURL = output.appendingPathComponent(Self.logFile)
         if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
         guard let log = FileHandle(forWritingAtPath: logURL.path) else {

@@ -105,6 +105,7 @@ struct DefinitionReader {
         let executionValues = parameters(ExecutionSettings.schema, entries: section("execution", in: sections), at: sections["execution"]?.location,
                                          stage: nil, keyPrefix: "execution.", stageNames: [])
         let execution = ExecutionSettings(values: executionValues.values)
+        if let work = execution.workDirectory { checkWorkDirectory(work, at: executionValues.locations["work_dir"]) }
 
         let name = sections["name"].flatMap { scalarText($0, key: "name") }
             ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
@@ -428,6 +429,22 @@ struct DefinitionReader {
         }
         checkStores(result)
         return result
+    }
+
+    /// `work_dir` is an existing directory or one to make in an existing one: a typo such as
+    /// `/scratc/me/run` must not quietly create a tree of directories somewhere else.
+    private mutating func checkWorkDirectory(_ path: String, at location: SourceLocation?) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue { diagnostics.error("work_dir '\(path)' is a file, not a directory", at: location, key: "execution.work_dir") }
+            return
+        }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            diagnostics.error("work_dir '\(path)': its parent directory '\(parent)' does not exist; create it first (emflow makes only the last directory)",
+                              at: location, key: "execution.work_dir")
+            return
+        }
     }
 
     /// The blocks in flight must fit in memory: at least 4 bytes (one float32 volume) per
