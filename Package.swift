@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "emflow", targets: ["emflow"]),
-        .library(name: "EMFlow", targets: ["EMVolume", "EMStorage", "EMStores", "EMSynthetic", "EMEvaluation", "EMNN"]),
+        .library(name: "EMFlow", targets: ["EMVolume", "EMStorage", "EMStores", "EMSynthetic", "EMEvaluation", "EMNN", "EMPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -24,6 +24,7 @@ public final class OutputLock: @unchecked Sendable {
     private struct Held {
         var descriptor: Int32
         var count: Int
+        var exclusive: Bool
     }
     nonisolated(unsafe) private static var held: [String: Held] = [:]
     private static let registry = NSLock()
@@ -38,6 +39,7 @@ public final class OutputLock: @unchecked Sendable {
         guard var entry = Self.held[path] else { return }
         entry.count -= 1
         if entry.count == 0 {
+            if entry.exclusive { _ = ftruncate(entry.descriptor, 0) } // no stale id for the next refusal to name
             close(entry.descriptor) // releases the lock
             Self.held[path] = nil
         } else {
@@ -93,12 +95,12 @@ public final class OutputLock: @unchecked Sendable {
             _ = ftruncate(fd, 0)
             _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         }
-        held[path] = Held(descriptor: fd, count: 1)
+        held[path] = Held(descriptor: fd, count: 1, exclusive: mode == .exclusive)
         return OutputLock(path: path)
     }
 
-    /// The process id of another process writing the output at `address` now, or nil when
-    /// none is (or this process holds it). Validation uses it to say "in use" rather than
+    /// The process id of another process holding the output at `address` exclusively now
+    /// (0: unknown), or nil when none does (or this process holds it). Validation uses it to say "in use" rather than
     /// misjudge an output that another run is creating.
     public static func holder(of address: StoreAddress) -> Int32? {
         holder(file: lockPath(for: address))
@@ -112,7 +114,9 @@ public final class OutputLock: @unchecked Sendable {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        guard flock(fd, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK else { return nil }
+        // Only an exclusive holder (a run that may replace the output) counts: the shards of
+        // one cluster run share the lock and validate while the others write.
+        guard flock(fd, LOCK_SH | LOCK_NB) != 0, errno == EWOULDBLOCK else { return nil }
         return waitForRecordedProcess(path) ?? 0
     }
 
@@ -131,9 +135,11 @@ public final class OutputLock: @unchecked Sendable {
         return .unwritable(path: label, reason: "in use by \(who) (another emflow run or convert is writing it); wait for it to finish or stop it")
     }
 
+    /// The process id in the lock file, when that process is alive (a `kill -9` leaves its id).
     private static func recordedProcess(_ path: String) -> Int32? {
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else { return nil }
-        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines))
+              let text = String(data: data, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        return pid
     }
 }
