@@ -17,6 +17,11 @@ enum JSONValue {
     ///
     /// - Throws: `StorageError.malformedMetadata` naming `path` when the text is not JSON.
     static func parse(_ data: Data, path: String) throws -> JSONValue {
+        // Foundation's JSON5 scanner stops the process (a fatal error inside it) on bytes that
+        // are not UTF-8, where it should throw: found by benchmarks/run-fuzz.sh. Check first.
+        guard String(data: data, encoding: .utf8) != nil else {
+            throw StorageError.malformedMetadata(path: path, key: "(document)", expected: "UTF-8 JSON text (the file holds bytes that are not UTF-8)")
+        }
         let decoder = JSONDecoder()
         decoder.allowsJSON5 = true
         do { return try decoder.decode(JSONValue.self, from: data) } catch {

@@ -223,12 +223,13 @@ struct ReliabilityTests {
         }
     }
 
-    @Test func concurrentConvertsNeverMix() throws {
+    @Test(arguments: [false, true])
+    func concurrentConvertsNeverMix(sameSettings: Bool) throws {
         let dir = try TestEnvironment.temporaryDirectory("concurrent-convert")
         let source = dir.path + "/in.zarr"
         #expect(try runEmflow(["generate", source, "--shape", "32,256,256", "--raw-only", "--chunks", "4,64,64", "--seed", "8"]).status == 0)
         let output = dir.path + "/out.zarr/raw"
-        let settings = [["--codec", "gzip"], ["--codec", "zstd", "--roi", "0:16,0:256,0:256"]]
+        let settings = sameSettings ? [["--codec", "gzip"], ["--codec", "gzip"]] : [["--codec", "gzip"], ["--codec", "zstd", "--roi", "0:16,0:256,0:256"]]
         for round in 0..<3 {
             try? FileManager.default.removeItem(atPath: dir.path + "/out.zarr")
             let group = DispatchGroup()

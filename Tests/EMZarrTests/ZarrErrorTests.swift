@@ -84,6 +84,10 @@ struct ZarrErrorTests {
 
         try Data("{\"zarr_format\": 2, \"shape\": [4, 8,".utf8).write(to: URL(fileURLWithPath: f.metadataFile))
         expectOpenFails(f, [f.metadataFile, "valid JSON"])
+        // Found by benchmarks/run-fuzz.sh: bytes that are not UTF-8 stopped the process inside
+        // Foundation's JSON5 scanner.
+        try Data([0x0a, 0x7b, 0x0a] + [UInt8](repeating: 0xff, count: 30)).write(to: URL(fileURLWithPath: f.metadataFile))
+        expectOpenFails(f, [f.metadataFile, "not UTF-8"])
         try restore(); try editMetadata(f.metadataFile) { $0["compressor"] = ["id": "lzma", "preset": 6] }
         expectOpenFails(f, [f.metadataFile, "lzma", "zstd"])
         try restore(); try editMetadata(f.metadataFile) { $0["filters"] = [["id": "delta", "dtype": "<u2"]] }

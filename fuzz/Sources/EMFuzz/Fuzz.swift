@@ -19,7 +19,6 @@ enum Scratch {
     static let directory: String = {
         let path = NSTemporaryDirectory() + "emflow-fuzz-\(getpid())"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        FileManager.default.changeCurrentDirectoryPath(path)
         return path
     }()
 
@@ -27,7 +26,7 @@ enum Scratch {
     static func file(_ relative: String, _ data: Data) -> String {
         let path = directory + "/" + relative
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: data)
+        _ = FileManager.default.createFile(atPath: path, contents: data)
         return path
     }
 }
