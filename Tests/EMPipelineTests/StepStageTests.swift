@@ -156,6 +156,15 @@ struct StepStageTests {
         #expect(again.pass("train", "train")?.skipped == 1 && again.pass("train", "train")?.done == 0)
         #expect(again.pass("save", "write")?.done == 0)
         #expect(again.pass("check", "evaluate")?.done == 1)
+
+        // Training data regenerated at the same addresses: the training runs again, and so
+        // does every block predicted with its model.
+        let field = smoothField(Self.shape, seed: 22)
+        try FileManager.default.removeItem(atPath: raw)
+        try writeVolume(field.map { UInt8(($0 * 255).rounded()) }, to: raw, chunks: Coordinate(8, 16, 16))
+        let regenerated = try Self.run(yaml, in: directory)
+        #expect(regenerated.pass("train", "train")?.done == 1, "\(regenerated)")
+        #expect(regenerated.pass("save", "write")?.skipped == 0, "\(regenerated)")
     }
 
     @Test("a failed training leaves the stages after it not attempted, and the run failed")

@@ -232,6 +232,8 @@ public final class PipelineRunner {
         guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
         let made = try kind.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: [:]))
         guard let step = made as? StageStep else { preconditionFailure("stage kind '\(stage.kind)' runs outside the blocks but is no StageStep") }
+        // What the step reads (a training's data) belongs to its configuration too.
+        let fingerprint = step.contentHash.map { Fingerprint.of(fingerprint + "|content=" + $0) } ?? fingerprint
         let markerPath = step.outputDirectory + "/.emflow-step-" + stage.name + ".json"
         let marker = FileManager.default.contents(atPath: markerPath).flatMap { try? JSONDecoder().decode(StepMarker.self, from: $0) }
         let sameConfiguration = step.reusesFinishedResult && marker?.fingerprint == fingerprint

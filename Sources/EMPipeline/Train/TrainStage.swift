@@ -129,6 +129,14 @@ final class Trainer: StageStep {
     var outputDirectory: String { configuration.output }
     var reusesFinishedResult: Bool { true }
 
+    /// The state of the training and validation volumes (`Stores.contentState`): a finished
+    /// training is not reused when its data was regenerated at the same addresses.
+    var contentHash: String? {
+        let addresses = [configuration.raw, configuration.label, configuration.validation?.raw, configuration.validation?.label]
+        let states = addresses.compactMap { $0 }.map { text in (try? StoreAddress.parse(text)).map(Stores.contentState) ?? "unparsed \(text)" }
+        return Fingerprint.of("training-data|" + states.joined(separator: "|"))
+    }
+
     func run(resume: Bool) throws {
         let last = URL(fileURLWithPath: configuration.output).appendingPathComponent(TrainingSession.lastDirectory)
         try CheckpointFile.recover(last)
