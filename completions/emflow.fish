@@ -142,7 +142,7 @@ complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options 
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow info" version' -l 'version' -d 'Show the version.'
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow info" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" chunks' -l 'chunks' -d 'Output chunk shape z,y,x (default: the input\'s chunks, capped at 64,256,256; TIFF is always written in whole sections).' -rfka ''
-complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" codec' -l 'codec' -d 'Output codec: raw, zstd, gzip, zlib, blosc-lz4, blosc-zstd.' -rfka ''
+complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" codec' -l 'codec' -d 'Output codec: raw, zstd, gzip, zlib, blosc-lz4, blosc-zstd (default: zstd for Zarr, gzip for HDF5, raw for TIFF, so that h5py, tifffile and ImageJ open the output without plugins).' -rfka ''
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" level' -l 'level' -d 'Codec level (zstd 1-22, gzip/zlib 1-9, blosc 1-9).' -rfka ''
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" roi' -l 'roi' -d 'Region of the input to copy, z0:z1,y0:y1,x0:x1 (voxels, half-open).' -rfka ''
 complete -c 'emflow' -n '__emflow_should_offer_completions_for_flags_or_options "emflow convert" zarr-version' -l 'zarr-version' -d 'Zarr format of a Zarr output: 2 or 3.' -rfka ''

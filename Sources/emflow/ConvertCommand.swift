@@ -35,8 +35,8 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Output chunk shape z,y,x (default: the input's chunks, capped at 64,256,256; TIFF is always written in whole sections).")
     var chunks: String?
 
-    @Option(help: "Output codec: \(Codec.commandLineNames.joined(separator: ", ")).")
-    var codec: String = "zstd"
+    @Option(help: "Output codec: \(Codec.commandLineNames.joined(separator: ", ")) (default: zstd for Zarr, gzip for HDF5, raw for TIFF, so that h5py, tifffile and ImageJ open the output without plugins).")
+    var codec: String?
 
     @Option(help: "Codec level (zstd 1-22, gzip/zlib 1-9, blosc 1-9).")
     var level: Int?
@@ -52,6 +52,16 @@ struct ConvertCommand: ParsableCommand {
 
     @Flag(help: "Replace an existing output.")
     var overwrite = false
+
+    /// The codec an output of `format` gets when --codec is not given: one its usual readers
+    /// open as installed (HDF5 has no zstd without a plugin; most TIFF readers no zstd).
+    static func defaultCodec(for format: StoreAddress.Format) -> String {
+        switch format {
+        case .zarr: return "zstd"
+        case .hdf5: return "gzip"
+        case .tiff: return "raw"
+        }
+    }
 
     func validate() throws {
         guard memoryMB >= 16 else { throw ValidationError("--memory-mb must be at least 16 (got \(memoryMB))") }
@@ -80,7 +90,7 @@ struct ConvertCommand: ParsableCommand {
         if destinationAddress.format == .tiff { chunkShape = Coordinate(1, region.shape.y, region.shape.x) }
         let spec = VolumeSpec(shape: region.shape, dataType: m.dataType, chunkShape: chunkShape, voxelSize: m.voxelSize,
                               origin: m.voxelSize.world(region.offset, origin: m.origin),
-                              codec: try Codec.parse(codec, level: level), fillValue: m.fillValue)
+                              codec: try Codec.parse(codec ?? Self.defaultCodec(for: destinationAddress.format), level: level), fillValue: m.fillValue)
 
         let lock = try OutputLock.acquire(destinationAddress)
         defer { withExtendedLifetime(lock) {} }

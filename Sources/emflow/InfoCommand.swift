@@ -39,7 +39,8 @@ struct InfoCommand: ParsableCommand {
                 "codec": m.codec,
                 "voxel_size_nm": m.voxelSize.components,
                 "offset_nm": m.origin.components,
-                "fill_value": m.fillValue,
+                // JSON has no NaN or infinities: written as the Zarr specifications write them.
+                "fill_value": m.fillValue.isFinite ? m.fillValue as Any : (m.fillValue.isNaN ? "NaN" : m.fillValue > 0 ? "Infinity" : "-Infinity"),
                 "bytes_uncompressed": m.uncompressedBytes,
                 "bytes_on_disk": onDisk,
                 "incomplete": interrupted,

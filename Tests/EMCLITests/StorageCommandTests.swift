@@ -54,6 +54,42 @@ struct StorageCommandTests {
         #expect(again.status == 0 && again.stdout.contains("already complete"), "\(again.stdout)\(again.stderr)")
     }
 
+    /// Without --codec every output gets a codec its usual readers open as installed: HDF5
+    /// gzip (h5py), TIFF uncompressed (tifffile, ImageJ), Zarr zstd.
+    @Test func defaultCodecsSuitTheOutputFormat() throws {
+        let dir = try TestEnvironment.temporaryDirectory("default-codec")
+        for (target, codec) in [("out.h5:volumes/raw", "gzip"), ("stack.tif", "raw"), ("out.zarr/raw", "zstd")] {
+            let output = dir.path + "/" + target
+            let result = try runEmflow(["convert", Self.raw, output])
+            #expect(result.status == 0, "\(target): \(result.stderr)")
+            let info = try JSONSerialization.jsonObject(with: Data(try runEmflow(["info", output, "--json"]).stdout.utf8)) as? [String: Any]
+            #expect((info?["codec"] as? String)?.contains(codec) == true, "\(target): \(info?["codec"] ?? "no info")")
+        }
+        guard TestEnvironment.python != nil else {
+            print("skipped: \(TestEnvironment.pythonMissing)")
+            return
+        }
+        let compression = try runPython("""
+        import sys, tifffile, h5py
+        with tifffile.TiffFile(sys.argv[1]) as t: print(int(t.pages[0].compression))
+        with h5py.File(sys.argv[2], 'r') as f: print(f['volumes/raw'].compression)
+        """, [dir.path + "/stack.tif", dir.path + "/out.h5"])
+        #expect(compression.split(separator: "\n") == ["1", "gzip"], "\(compression)")
+    }
+
+    /// A NaN fill value is written in `info --json` as the Zarr specifications write it.
+    @Test func infoJSONWritesNonFiniteFillValues() throws {
+        let dir = try TestEnvironment.temporaryDirectory("nan-fill")
+        let path = dir.path + "/f.zarr/a"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try #"{"chunks":[2,2,2],"compressor":null,"dtype":"<f4","fill_value":"NaN","filters":null,"order":"C","shape":[2,2,2],"zarr_format":2}"#
+            .write(toFile: path + "/.zarray", atomically: true, encoding: .utf8)
+        let result = try runEmflow(["info", path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["fill_value"] as? String == "NaN")
+    }
+
     @Test func badInputGivesClearErrors() throws {
         let dir = try TestEnvironment.temporaryDirectory("bad")
         let cases: [(arguments: [String], mentions: [String])] = [
