@@ -87,6 +87,10 @@ public struct StoreAddress: Hashable, Codable, Sendable, CustomStringConvertible
                 return StoreAddress(format: .zarr, path: trimmed.trimmingTrailingSlash, key: "")
             }
         }
+        if isDirectory.boolValue, let data = FileManager.default.contents(atPath: trimmed + "/info"),
+           let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any], info["scales"] != nil {
+            throw StorageError.badAddress(address: text, expected: "this is a neuroglancer precomputed volume (an 'info' file with scales); emflow reads Zarr v2/v3, HDF5 and TIFF: convert it to Zarr first (e.g. with tensorstore or cloud-volume)")
+        }
         throw StorageError.badAddress(address: text, expected: usage)
     }
 

@@ -92,6 +92,9 @@ public final class ZarrStore: VolumeStore, Sendable {
         case .group?:
             throw StorageError.missing(path: directory, what: "Zarr array (this is a group; address an array inside it, e.g. \(StoreAddress(format: .zarr, path: address.path, key: address.key.isEmpty ? "raw" : address.key + "/raw")))")
         case nil:
+            if let other = otherFormat(at: directory) {
+                throw StorageError.unsupported(path: directory, feature: "\(other), not a Zarr array (no .zarray or zarr.json); emflow reads Zarr v2/v3, HDF5 and TIFF: convert it with a tool that reads it (e.g. tensorstore) to Zarr first")
+            }
             throw StorageError.missing(path: directory, what: "Zarr array (.zarray or zarr.json\(missingArrayHint(address)))")
         }
         let metadataFile = directory + "/" + (array.version == 3 ? ZarrHierarchy.v3Metadata : ".zarray")
@@ -100,6 +103,19 @@ public final class ZarrStore: VolumeStore, Sendable {
         let (voxelSize, origin) = try placement(address: address, version: array.version,
                                                  attributes: MetadataReader(attributes, path: attributesPath))
         return ZarrStore(address: address, array: array, directory: directory, voxelSize: voxelSize, origin: origin)
+    }
+
+    /// What a directory without Zarr metadata holds when it is a volume of another chunked
+    /// format that is often mistaken for Zarr: N5 (`attributes.json` with `dimensions`) or
+    /// neuroglancer precomputed (an `info` file with `scales`).
+    private static func otherFormat(at directory: String) -> String? {
+        func json(_ name: String) -> [String: Any]? {
+            FileManager.default.contents(atPath: directory + "/" + name)
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        }
+        if let n5 = json("attributes.json") { return n5["dimensions"] != nil ? "an N5 dataset" : "an N5 group" }
+        if json("info")?["scales"] != nil { return "a neuroglancer precomputed volume" }
+        return nil
     }
 
     /// `; did you mean 'out.zarr/volumes/raw'? arrays in the hierarchy: ...` for an address

@@ -92,7 +92,16 @@ struct StorageCommandTests {
 
     @Test func badInputGivesClearErrors() throws {
         let dir = try TestEnvironment.temporaryDirectory("bad")
+        // Volumes of formats mistaken for Zarr are named as what they are.
+        try FileManager.default.createDirectory(atPath: dir.path + "/v.n5/raw", withIntermediateDirectories: true)
+        try #"{"dimensions": [64, 64, 8], "blockSize": [32, 32, 8], "dataType": "uint8", "compression": {"type": "raw"}}"#
+            .write(toFile: dir.path + "/v.n5/raw/attributes.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: dir.path + "/pre", withIntermediateDirectories: true)
+        try #"{"type": "image", "data_type": "uint8", "num_channels": 1, "scales": [{"key": "4_4_40", "size": [64, 64, 8]}]}"#
+            .write(toFile: dir.path + "/pre/info", atomically: true, encoding: .utf8)
         let cases: [(arguments: [String], mentions: [String])] = [
+            (["info", dir.path + "/v.n5/raw"], ["an N5 dataset", "not a Zarr array"]),
+            (["info", dir.path + "/pre"], ["neuroglancer precomputed"]),
             (["info", dir.path + "/nothing.zarr/raw"], ["nothing.zarr"]),
             (["info", dir.path + "/x.h5"], ["x.h5:volumes/raw"]),
             (["convert", Self.raw, dir.path + "/o.zarr/a", "--codec", "lzma"], ["lzma", "zstd"]),
