@@ -21,32 +21,22 @@ public enum ReportWriter {
     @discardableResult
     public static func write(_ report: EvaluationReport, to directory: URL) throws -> URL {
         let manager = FileManager.default
-        let parent = directory.deletingLastPathComponent()
-        let name = directory.lastPathComponent
-        let staging = parent.appendingPathComponent(".emflow-tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let old = parent.appendingPathComponent(".emflow-old-" + name)
-        if !manager.fileExists(atPath: directory.path) && manager.fileExists(atPath: old.path) { try move(old, to: directory) }
-        do {
+        try AtomicFile.recoverDirectory(directory)
+        let artefacts: Set<String> = [jsonName, markdownName, htmlName, overlayDirectory]
+        let existing = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
+        if existing.allSatisfy(artefacts.contains) {
+            try AtomicFile.replaceDirectory(directory) { try writeFiles(report, to: $0) }
+        } else {
+            let staging = directory.deletingLastPathComponent()
+                .appendingPathComponent(AtomicFile.temporaryPrefix + directory.lastPathComponent + "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+            defer { try? manager.removeItem(at: staging) }
             try writeFiles(report, to: staging)
-            let artefacts: Set<String> = [jsonName, markdownName, htmlName, overlayDirectory]
-            let existing = (try? manager.contentsOfDirectory(atPath: directory.path)) ?? []
-            if existing.allSatisfy(artefacts.contains) {
-                try? manager.removeItem(at: old)
-                if manager.fileExists(atPath: directory.path) { try move(directory, to: old) }
-                try move(staging, to: directory)
-                try? manager.removeItem(at: old)
-            } else {
-                try? manager.removeItem(at: directory.appendingPathComponent(jsonName))
-                for file in [overlayDirectory, markdownName, htmlName, jsonName] {
-                    let target = directory.appendingPathComponent(file)
-                    try? manager.removeItem(at: target)
-                    try move(staging.appendingPathComponent(file), to: target)
-                }
-                try? manager.removeItem(at: staging)
+            try? manager.removeItem(at: directory.appendingPathComponent(jsonName))
+            for file in [overlayDirectory, markdownName, htmlName, jsonName] {
+                let target = directory.appendingPathComponent(file)
+                try? manager.removeItem(at: target)
+                try AtomicFile.move(staging.appendingPathComponent(file), to: target)
             }
-        } catch {
-            try? manager.removeItem(at: staging)
-            throw error
         }
         return directory.appendingPathComponent(htmlName)
     }
@@ -65,11 +55,6 @@ public enum ReportWriter {
         try AtomicFile.write(HTMLReport.render(report), to: directory.appendingPathComponent(htmlName).path)
     }
 
-    private static func move(_ from: URL, to: URL) throws {
-        guard rename(from.path, to.path) == 0 else {
-            throw EvaluationError.report(path: to.path, reason: "cannot move \(from.path) into place: \(String(cString: strerror(errno)))")
-        }
-    }
 
     /// The report as pretty-printed JSON (infinite distances as the strings "inf"/"-inf").
     public static func json(_ report: EvaluationReport) throws -> Data {

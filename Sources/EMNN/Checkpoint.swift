@@ -43,42 +43,20 @@ public enum CheckpointFile {
     /// parked as `.emflow-old-NAME` between the two renames, which `recover` puts back), never
     /// the model of one step with the optimiser state of another.
     static func replace(_ directory: URL, write: (URL) throws -> Void) throws {
-        let parent = directory.deletingLastPathComponent()
-        try createDirectory(parent)
-        let name = directory.lastPathComponent
-        let staging = parent.appendingPathComponent(".emflow-tmp-\(name)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        let old = parent.appendingPathComponent(".emflow-old-" + name)
-        let manager = FileManager.default
-        for leftover in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? [] where leftover.hasPrefix(".emflow-tmp-\(name)-") {
-            try? manager.removeItem(at: parent.appendingPathComponent(leftover))
-        }
-        try recover(directory)
-        do {
-            try createDirectory(staging)
+        try AtomicFile.replaceDirectory(directory) { staging in
             try write(staging)
             var entries: [String: Manifest.Entry] = [:]
-            for file in try manager.contentsOfDirectory(atPath: staging.path) {
+            for file in try FileManager.default.contentsOfDirectory(atPath: staging.path) {
                 let bytes = try Data(contentsOf: staging.appendingPathComponent(file))
                 entries[file] = Manifest.Entry(bytes: bytes.count, fingerprint: Fingerprint.of(bytes: bytes))
             }
             try writeJSON(Manifest(files: entries), to: staging.appendingPathComponent(manifest))
-            try? manager.removeItem(at: old)
-            if manager.fileExists(atPath: directory.path) { try rename(directory, to: old) }
-            try rename(staging, to: directory)
-            try? manager.removeItem(at: old)
-        } catch {
-            try? manager.removeItem(at: staging)
-            throw error
         }
     }
 
     /// Puts back a checkpoint parked by a `replace` that was killed between its two renames.
     public static func recover(_ directory: URL) throws {
-        let old = directory.deletingLastPathComponent().appendingPathComponent(".emflow-old-" + directory.lastPathComponent)
-        let manager = FileManager.default
-        if !manager.fileExists(atPath: directory.path) && manager.fileExists(atPath: old.path) {
-            try rename(old, to: directory)
-        }
+        try AtomicFile.recoverDirectory(directory)
     }
 
     /// Checks a checkpoint against its manifest (after `recover`): every listed file present
@@ -102,11 +80,6 @@ public enum CheckpointFile {
         }
     }
 
-    private static func rename(_ from: URL, to: URL) throws {
-        guard Foundation.rename(from.path, to.path) == 0 else {
-            throw NNError.checkpoint(path: to.path, message: "cannot move \(from.path) into place: \(String(cString: strerror(errno)))")
-        }
-    }
 
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
@@ -129,14 +102,6 @@ public enum CheckpointFile {
             return try JSONDecoder().decode(type, from: Data(contentsOf: url))
         } catch {
             throw NNError.checkpoint(path: url.path, message: "cannot read \(T.self): \(error)")
-        }
-    }
-
-    static func createDirectory(_ directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw NNError.checkpoint(path: directory.path, message: "cannot create the checkpoint directory: \(error.localizedDescription)")
         }
     }
 }
