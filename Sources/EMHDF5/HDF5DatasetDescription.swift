@@ -45,7 +45,7 @@ struct HDF5DatasetDescription {
         let (voxelSize, origin) = try HDF5Attributes.placement(of: dataset, rank: rank, at: label)
         let metadata = VolumeMetadata(shape: shape, dataType: dataType, chunkShape: chunkShape, voxelSize: voxelSize,
                                       origin: origin, codec: HDF5Filter.describe(filters),
-                                      fillValue: try fillValue(of: dcpl, at: label))
+                                      fillValue: try fillValue(of: dcpl, dataType: dataType, at: label))
         return HDF5DatasetDescription(metadata: metadata, fileRank: rank, filters: filters)
     }
 
@@ -65,14 +65,26 @@ struct HDF5DatasetDescription {
         values.count == 2 ? Coordinate(pad, values[0], values[1]) : Coordinate(values[0], values[1], values[2])
     }
 
-    /// The dataset's fill value as a double (0 when none is defined).
-    private static func fillValue(of dcpl: hid_t, at label: String) throws -> Double {
+    /// The dataset's fill value (0 when none is defined), read as the dataset's own element
+    /// type so that uint64 values beyond 2^53 stay exact.
+    private static func fillValue(of dcpl: hid_t, dataType: DataType, at label: String) throws -> VoxelValue {
         var status = H5D_FILL_VALUE_UNDEFINED
         try HDF5Library.check(H5Pfill_value_defined(dcpl, &status), "read the dataset's fill value", at: label)
         guard status != H5D_FILL_VALUE_UNDEFINED else { return 0 }
-        var value = 0.0
-        try HDF5Library.check(H5Pget_fill_value(dcpl, emflow_H5T_NATIVE_DOUBLE(), &value), "read the dataset's fill value", at: label)
-        return value
+        func read<T: VoxelScalar>(_: T.Type) throws -> VoxelValue {
+            var value = T.zero
+            try withUnsafeMutableBytes(of: &value) {
+                _ = try HDF5Library.check(H5Pget_fill_value(dcpl, dataType.hdf5MemoryType, $0.baseAddress), "read the dataset's fill value", at: label)
+            }
+            return VoxelValue(value)
+        }
+        switch dataType {
+        case .uint8: return try read(UInt8.self)
+        case .uint16: return try read(UInt16.self)
+        case .uint32: return try read(UInt32.self)
+        case .uint64: return try read(UInt64.self)
+        case .float32: return try read(Float.self)
+        }
     }
 
     /// The first filter this library cannot run, if any; `mandatory` limits the search to

@@ -269,8 +269,8 @@ public final class HDF5Store: VolumeStore, Sendable {
                 try HDF5Library.check(H5Pset_deflate(dcpl, deflateLevel), "set gzip compression", at: label)
             }
         }
-        var fill = spec.fillValue
-        try HDF5Library.check(H5Pset_fill_value(dcpl, emflow_H5T_NATIVE_DOUBLE(), &fill), "set the fill value", at: label)
+        let fill = spec.fillValue.elementBytes(as: spec.dataType)
+        try HDF5Library.check(H5Pset_fill_value(dcpl, spec.dataType.hdf5MemoryType, fill), "set the fill value", at: label)
 
         let lcpl = try HDF5Library.check(H5Pcreate(emflow_H5P_LINK_CREATE()), "create link properties", at: label)
         defer { H5Pclose(lcpl) }

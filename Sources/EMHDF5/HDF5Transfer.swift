@@ -65,17 +65,8 @@ enum HDF5Transfer {
         }
     }
 
-    /// Sets every element of a dense buffer of `type` to `value` (rounded and clamped for integers).
-    static func fill(_ buffer: UnsafeMutableRawBufferPointer, with value: Double, as type: DataType) {
-        func fill<T: VoxelScalar>(_: T.Type) {
-            buffer.initializeMemory(as: T.self, repeating: T(clampingDouble: value))
-        }
-        switch type {
-        case .uint8: fill(UInt8.self)
-        case .uint16: fill(UInt16.self)
-        case .uint32: fill(UInt32.self)
-        case .uint64: fill(UInt64.self)
-        case .float32: fill(Float.self)
-        }
+    /// Sets every element of a dense buffer of `type` to `value`.
+    static func fill(_ buffer: UnsafeMutableRawBufferPointer, with value: VoxelValue, as type: DataType) {
+        value.fill(buffer.baseAddress!, count: buffer.count / type.size, as: type)
     }
 }

@@ -15,11 +15,11 @@ public struct VolumeMetadata: Hashable, Codable, Sendable {
     /// Human-readable codec chain, e.g. `zstd (level 5)` or `gzip (level 4)`.
     public var codec: String
     /// Value of voxels in chunks that were never written.
-    public var fillValue: Double
+    public var fillValue: VoxelValue
 
     /// Creates a metadata record.
     public init(shape: Coordinate, dataType: DataType, chunkShape: Coordinate, voxelSize: VoxelSize = .unit,
-                origin: WorldPoint = .zero, codec: String = "raw", fillValue: Double = 0) {
+                origin: WorldPoint = .zero, codec: String = "raw", fillValue: VoxelValue = 0) {
         self.shape = shape
         self.dataType = dataType
         self.chunkShape = chunkShape
@@ -79,11 +79,11 @@ public struct VolumeSpec: Hashable, Codable, Sendable {
     public var voxelSize: VoxelSize
     public var origin: WorldPoint
     public var codec: Codec
-    public var fillValue: Double
+    public var fillValue: VoxelValue
 
     /// Creates a spec; `chunkShape` is clipped to `shape` by the stores that need it.
     public init(shape: Coordinate, dataType: DataType, chunkShape: Coordinate, voxelSize: VoxelSize = .unit,
-                origin: WorldPoint = .zero, codec: Codec = .zstd(level: 5), fillValue: Double = 0) {
+                origin: WorldPoint = .zero, codec: Codec = .zstd(level: 5), fillValue: VoxelValue = 0) {
         self.shape = shape
         self.dataType = dataType
         self.chunkShape = chunkShape

@@ -5,7 +5,7 @@ public enum OutsidePolicy: Hashable, Sendable {
     /// Reading outside the volume is an error (`StorageError.outsideVolume`).
     case error
     /// Voxels outside the volume read as this value.
-    case fill(Double)
+    case fill(VoxelValue)
 }
 
 /// One volume in some format: metadata, reads of any box, chunk-aligned writes.
@@ -42,7 +42,7 @@ extension VolumeStore {
     public func read<T: VoxelScalar>(_ box: Box, as type: T.Type = T.self, fill: T? = nil) throws -> Volume<T> {
         try checkType(T.dataType)
         var volume = Volume<T>(box: box)
-        let policy: OutsidePolicy = fill.map { .fill($0.doubleValue) } ?? .error
+        let policy: OutsidePolicy = fill.map { .fill(VoxelValue($0)) } ?? .error
         try volume.storage.withUnsafeMutableBytes { try readBytes(box, into: $0, outside: policy) }
         return volume
     }

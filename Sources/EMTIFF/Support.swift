@@ -3,17 +3,8 @@ import Foundation
 
 /// Fills `rows` rows of `columns` voxels, `rowStride` bytes apart, with `value` converted to
 /// `dataType` (rounded and clamped for integers).
-func fillRows(_ destination: UnsafeMutableRawPointer, rows: Int, columns: Int, rowStride: Int, value: Double, dataType: DataType) {
-    func fill<T: VoxelScalar>(_ element: T) {
-        for row in 0..<rows { (destination + row * rowStride).initializeMemory(as: T.self, repeating: element, count: columns) }
-    }
-    switch dataType {
-    case .uint8: fill(UInt8(clampingDouble: value))
-    case .uint16: fill(UInt16(clampingDouble: value))
-    case .uint32: fill(UInt32(clampingDouble: value))
-    case .uint64: fill(UInt64(clampingDouble: value))
-    case .float32: fill(Float(clampingDouble: value))
-    }
+func fillRows(_ destination: UnsafeMutableRawPointer, rows: Int, columns: Int, rowStride: Int, value: VoxelValue, dataType: DataType) {
+    for row in 0..<rows { value.fill(destination + row * rowStride, count: columns, as: dataType) }
 }
 
 /// A readers-writer lock: many holders of the shared side, or one of the exclusive side.

@@ -31,7 +31,7 @@ struct SectionFormat: Sendable {
     /// The page `reference` came from, for messages (the volume's address when created).
     var referenceName: String
     var calibration: TIFFCalibration
-    var fillValue: Double
+    var fillValue: VoxelValue
     /// How new pages are written, or why they cannot be (an opened file in a codec emflow
     /// reads but does not write).
     var encoding: Result<TIFFEncoding, StorageError>

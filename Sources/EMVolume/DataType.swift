@@ -16,18 +16,6 @@ public enum DataType: String, Codable, Sendable, CaseIterable, CustomStringConve
     /// True for `float32`.
     public var isFloatingPoint: Bool { self == .float32 }
 
-    /// The values an integer type holds, as doubles (uint64's upper end rounds to 2^64);
-    /// the finite floats for `float32`.
-    public var valueRange: ClosedRange<Double> {
-        switch self {
-        case .uint8: return 0...255
-        case .uint16: return 0...65535
-        case .uint32: return 0...4_294_967_295
-        case .uint64: return 0...Double(UInt64.max)
-        case .float32: return -Double(Float.greatestFiniteMagnitude)...Double(Float.greatestFiniteMagnitude)
-        }
-    }
-
     public var description: String { rawValue }
 
     /// Parses a type name (`uint8`, `u1`, `float32`, `f4`, ...).

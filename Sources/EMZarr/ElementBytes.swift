@@ -1,19 +1,6 @@
 import Foundation
 import EMVolume
 
-/// The host-order bytes of one element of `dataType` holding `value` (rounded and clamped
-/// for integer types).
-func elementBytes(_ value: Double, as dataType: DataType) -> [UInt8] {
-    func bytes<T: VoxelScalar>(_: T.Type) -> [UInt8] { withUnsafeBytes(of: T(clampingDouble: value)) { Array($0) } }
-    switch dataType {
-    case .uint8: return bytes(UInt8.self)
-    case .uint16: return bytes(UInt16.self)
-    case .uint32: return bytes(UInt32.self)
-    case .uint64: return bytes(UInt64.self)
-    case .float32: return bytes(Float.self)
-    }
-}
-
 /// A row of `count` copies of `pattern` (one element's bytes).
 func repeatedPattern(_ pattern: [UInt8], count: Int) -> [UInt8] {
     var row = [UInt8]()

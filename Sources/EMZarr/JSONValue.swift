@@ -8,6 +8,9 @@ enum JSONValue {
     case null
     case bool(Bool)
     case number(Double)
+    /// An integer a `Double` cannot hold exactly (beyond 2^53), such as a uint64 fill value;
+    /// every other number is `.number`.
+    case largeInteger(Int128)
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
@@ -56,6 +59,7 @@ enum JSONValue {
         case .null: text += "null"
         case let .bool(b): text += b ? "true" : "false"
         case let .number(n): text += JSONValue.format(n)
+        case let .largeInteger(i): text += String(i)
         case let .string(s): text += JSONValue.quote(s)
         case let .array(items):
             // Arrays of scalars stay on one line (shapes, scales).
@@ -89,11 +93,12 @@ enum JSONValue {
         }
     }
 
-    /// Integers without a fraction (up to 2^53), other finite numbers in Swift's shortest
-    /// round-tripping form. Non-finite numbers are not JSON: callers write them as strings.
+    /// Integers as digits without a fraction (up to 2^127: readers parse `1.15e+18` as a float,
+    /// which a uint64 array refuses), other finite numbers in Swift's shortest round-tripping
+    /// form. Non-finite numbers are not JSON: callers write them as strings.
     private static func format(_ n: Double) -> String {
         precondition(n.isFinite, "non-finite number \(n) cannot be written as JSON")
-        if n == n.rounded(), abs(n) < 9_007_199_254_740_992 { return String(Int64(n)) }
+        if let integer = Int128(exactly: n) { return String(integer) }
         return "\(n)"
     }
 
@@ -119,13 +124,23 @@ extension JSONValue: Decodable {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let b = try? container.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? container.decode(Double.self) { self = .number(n) }
+        else if let n = try? container.decode(Double.self) { self = JSONValue.number(n, exactly: container) }
         else if let s = try? container.decode(String.self) { self = .string(s) }
         else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
         else {
             let dictionary = try container.decode([String: JSONValue].self)
             self = .object(JSONObject(dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
         }
+    }
+}
+
+extension JSONValue {
+    /// `n`, or the exact integer the text holds when `n` rounded it (JSON integers beyond 2^53).
+    fileprivate static func number(_ n: Double, exactly container: SingleValueDecodingContainer) -> JSONValue {
+        guard n == n.rounded(), abs(n) >= 9_007_199_254_740_992 else { return .number(n) }
+        if let i = try? container.decode(Int64.self), Double(i) == n { return Int128(exactly: n) == Int128(i) ? .number(n) : .largeInteger(Int128(i)) }
+        if let u = try? container.decode(UInt64.self), Double(u) == n { return Int128(exactly: n) == Int128(u) ? .number(n) : .largeInteger(Int128(u)) }
+        return .number(n)
     }
 }
 

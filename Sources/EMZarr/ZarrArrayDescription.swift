@@ -37,7 +37,7 @@ struct ZarrArrayDescription: Sendable {
     /// Shape of one chunk file: the shard shape for a sharded array.
     var chunkShape: Coordinate
     var dataType: DataType
-    var fillValue: Double
+    var fillValue: VoxelValue
     var keyEncoding: ChunkKeyEncoding
     /// Encoding of each chunk file (unused when `sharding` is set).
     var encoding: ChunkEncoding

@@ -27,7 +27,7 @@ extension ZarrStore {
                      "read buffer holds \(buffer.count) bytes, box \(box) needs \(box.voxelCount * elementSize)")
         guard !box.isEmpty else { return }
         if case let .fill(value) = outside, !metadata.bounds.contains(box) {
-            fillRegion(box, with: elementBytes(value, as: metadata.dataType), in: buffer.baseAddress!, box: box)
+            fillRegion(box, with: value.elementBytes(as: metadata.dataType), in: buffer.baseAddress!, box: box)
         }
         let output = buffer.baseAddress!
         let chunks = chunkGrid.chunks(overlapping: box)

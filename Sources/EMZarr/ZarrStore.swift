@@ -39,7 +39,7 @@ public final class ZarrStore: VolumeStore, Sendable {
         self.address = address
         self.array = array
         self.directory = directory
-        fillPattern = elementBytes(array.fillValue, as: array.dataType)
+        fillPattern = array.fillValue.elementBytes(as: array.dataType)
         metadata = VolumeMetadata(shape: array.shape, dataType: array.dataType, chunkShape: array.chunkShape,
                                   voxelSize: voxelSize, origin: origin, codec: array.codecDescription, fillValue: array.fillValue)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EMStorage
+import EMVolume
 import EMStores
 import Foundation
 
@@ -39,8 +40,7 @@ struct InfoCommand: ParsableCommand {
                 "codec": m.codec,
                 "voxel_size_nm": m.voxelSize.components,
                 "offset_nm": m.origin.components,
-                // JSON has no NaN or infinities: written as the Zarr specifications write them.
-                "fill_value": m.fillValue.isFinite ? m.fillValue as Any : (m.fillValue.isNaN ? "NaN" : m.fillValue > 0 ? "Infinity" : "-Infinity"),
+                "fill_value": jsonNumber(m.fillValue),
                 "bytes_uncompressed": m.uncompressedBytes,
                 "bytes_on_disk": onDisk,
                 "incomplete": interrupted,
@@ -57,13 +57,22 @@ struct InfoCommand: ParsableCommand {
             codec        \(m.codec)
             voxel size   \(m.voxelSize.components.map(formatNumber).joined(separator: ",")) nm
             offset       \(m.origin.components.map(formatNumber).joined(separator: ",")) nm
-            fill value   \(formatNumber(m.fillValue))
+            fill value   \(m.fillValue)
             size         \(formatBytes(m.uncompressedBytes)) uncompressed, \(formatBytes(Int(onDisk))) on disk\(ratio > 0 ? String(format: " (%.2fx)", ratio) : "")
             """)
             if let incompleteness {
                 print("status       INCOMPLETE: \(incompleteness)")
             }
         }
+    }
+}
+
+/// `value` for `JSONSerialization`: integers exact (uint64 included), and NaN and the
+/// infinities, which JSON lacks, as the strings the Zarr specifications write.
+private func jsonNumber(_ value: VoxelValue) -> Any {
+    switch value {
+    case let .integer(i): return Int64(exactly: i).map { $0 as Any } ?? UInt64(clamping: i)
+    case let .real(d): return d.isFinite ? d as Any : value.description
     }
 }
 

@@ -88,7 +88,7 @@ public enum AnyVolume: Sendable {
     }
 
     /// Reads `box` from `store`; voxels outside the stored volume read as `fill`.
-    public static func read(_ box: Box, from store: VolumeStore, fill: Double) throws -> AnyVolume {
+    public static func read(_ box: Box, from store: VolumeStore, fill: VoxelValue) throws -> AnyVolume {
         var volume = AnyVolume(dataType: store.metadata.dataType, box: box)
         try volume.withUnsafeMutableBytes { try store.readBytes(box, into: $0, outside: .fill(fill)) }
         return volume

@@ -66,6 +66,6 @@ final class Reader: BlockTransform {
     }
 
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
-        try AnyVolume.read(box.translated(by: corner), from: store, fill: pad).moved(to: box)
+        try AnyVolume.read(box.translated(by: corner), from: store, fill: .real(pad)).moved(to: box)
     }
 }
