@@ -66,18 +66,6 @@ struct HDF5FileLock {
         return fstat(descriptor, &status) == 0 && status.st_size == 0
     }
 
-    /// True when the file carries the HDF5 signature where HDF5 looks for it: at byte 0 or
-    /// after a user block of 512, 1024, 2048, ... bytes.
-    var hasHDF5Signature: Bool {
-        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return false }
-        var offset = 0
-        var bytes = [UInt8](repeating: 0, count: 8)
-        while offset + 8 <= Int(status.st_size) {
-            if pread(descriptor, &bytes, 8, off_t(offset)) == 8, bytes == signature { return true }
-            offset = offset == 0 ? 512 : offset * 2
-        }
-        return false
-    }
+    /// True when the file carries the HDF5 signature where HDF5 looks for it.
+    var hasHDF5Signature: Bool { HDF5Signature.isPresent(inFileDescriptor: descriptor) }
 }

@@ -55,6 +55,12 @@ enum HDF5Library {
     /// The error for a failed HDF5 call: `what` failed, with HDF5's explanation.
     static func failure(_ what: String, at label: String) -> StorageError {
         let stack = errorStackMessage()
+        // A structure version this library does not know means a newer file format, not damage.
+        if stack.contains("version number") || stack.contains("bad version") {
+            var (major, minor, release): (UInt32, UInt32, UInt32) = (0, 0, 0)
+            H5get_libversion(&major, &minor, &release)
+            return .unsupported(path: label, feature: "an HDF5 file format newer than the linked libhdf5 \(major).\(minor).\(release) reads (HDF5 could not \(what): \(stack)); rewrite the file for older readers, e.g. h5py.File(path, libver=('earliest', 'v110')) or h5repack")
+        }
         return .io(path: label, reason: stack.isEmpty ? "HDF5 could not \(what)" : "HDF5 could not \(what) (\(stack))")
     }
 

@@ -9,6 +9,9 @@ import Foundation
 public enum Stores {
     /// Opens an existing volume for reading (and, where the format needs to know, writing).
     public static func open(_ address: StoreAddress, writable: Bool = false) throws -> VolumeStore {
+        guard address.selection.isEmpty || address.format == .tiff else {
+            throw StorageError.badAddress(address: address.description, expected: "a volume with channels or time points for \(address.selection.suffix): emflow chooses them in OME-TIFF and ImageJ hyperstacks; this \(address.format.rawValue) volume has z, y, x axes: drop \(address.selection.suffix)")
+        }
         let store: VolumeStore
         switch address.format {
         case .zarr: store = try ZarrStore.open(address)
@@ -28,6 +31,9 @@ public enum Stores {
     public static func create(_ address: StoreAddress, spec: VolumeSpec, overwrite: Bool = false,
                               zarr: ZarrOptions = ZarrOptions()) throws -> VolumeStore {
         try spec.validate(for: address.description)
+        guard address.selection.isEmpty else {
+            throw StorageError.badAddress(address: address.description, expected: "an output address without a channel selection (emflow writes z, y, x volumes): drop \(address.selection.suffix)")
+        }
         switch address.format {
         case .zarr: return try ZarrStore.create(address, spec: spec, options: zarr, overwrite: overwrite)
         case .hdf5: return try HDF5Store.create(address, spec: spec, overwrite: overwrite)

@@ -22,14 +22,19 @@ final class StackFile: TIFFSections, @unchecked Sendable {
     private let lock = ReadWriteLock()
     /// Directory offsets of the final file's pages, nil while it does not exist (guarded by `lock`).
     private var pageOffsets: [UInt64]?
+    /// The channel and time point this store reads of a file with more (read-only then: a
+    /// flush would rewrite the file with these sections only).
+    private let hyperstack: (layout: TIFFHyperstack, selection: AxisSelection)?
 
     var files: [String] { [path] }
 
-    private init(path: String, format: SectionFormat, depth: Int, pageOffsets: [UInt64]?) {
+    private init(path: String, format: SectionFormat, depth: Int, pageOffsets: [UInt64]?,
+                 hyperstack: (layout: TIFFHyperstack, selection: AxisSelection)? = nil) {
         self.path = path
         self.format = format
         self.depth = depth
         self.pageOffsets = pageOffsets
+        self.hyperstack = hyperstack
         staging = Self.stagingDirectory(of: path)
     }
 
@@ -56,15 +61,23 @@ final class StackFile: TIFFSections, @unchecked Sendable {
     ///
     /// - Throws: `StorageError` naming the file (and page) when it is missing, not a TIFF, or
     ///   has pages of different sizes or types.
-    static func open(_ path: String, address: String) throws -> StackFile {
+    /// A file with channels or time points (OME-TIFF, ImageJ hyperstack) opens one channel
+    /// and time point, which `selection` chooses, read-only.
+    static func open(_ path: String, address: String, selection: AxisSelection = AxisSelection()) throws -> StackFile {
         if FileManager.default.fileExists(atPath: path) {
             let scan = try scanPages(path)
             let encoding = Result { try TIFFEncoding(matching: scan.first, predictor: scan.first.predictor != PREDICTOR_NONE, path: path) }
                 .mapError { $0 as? StorageError ?? .io(path: path, reason: "\($0)") }
             let format = SectionFormat(reference: scan.first, referenceName: "\(path) (page 0)", calibration: scan.calibration,
                                        fillValue: 0, encoding: encoding)
+            if let layout = scan.hyperstack {
+                let offsets = try layout.pages(for: selection, address: address).map { scan.offsets[$0] }
+                return StackFile(path: path, format: format, depth: offsets.count, pageOffsets: offsets, hyperstack: (layout, selection))
+            }
+            try checkSingleChannel(selection, address: address)
             return StackFile(path: path, format: format, depth: scan.offsets.count, pageOffsets: scan.offsets)
         }
+        try checkSingleChannel(selection, address: address)
         let manifestFile = manifestPath(stagingDirectory(of: path))
         guard let data = FileManager.default.contents(atPath: manifestFile) else {
             throw StorageError.missing(path: path, what: "TIFF file")
@@ -104,12 +117,20 @@ final class StackFile: TIFFSections, @unchecked Sendable {
         return StackFile(path: path, format: format, depth: spec.shape.z, pageOffsets: nil)
     }
 
+    /// Refuses a selection past the only channel and time point of a plain stack.
+    private static func checkSingleChannel(_ selection: AxisSelection, address: String) throws {
+        guard (selection.channel ?? 0) == 0, (selection.timePoint ?? 0) == 0 else {
+            throw StorageError.badAddress(address: address, expected: "this TIFF has one channel and one time point (its description states no others), so only c=0 and t=0 exist")
+        }
+    }
+
     /// Walks the page directories of `path`, checking every page against the first.
-    private static func scanPages(_ path: String) throws -> (offsets: [UInt64], first: TIFFPageLayout, calibration: TIFFCalibration) {
+    private static func scanPages(_ path: String) throws -> (offsets: [UInt64], first: TIFFPageLayout, calibration: TIFFCalibration, hyperstack: TIFFHyperstack?) {
         let handle = try TIFFHandle.openForReading(path)
         let first = try TIFFPageLayout.current(handle, name: "\(path) (page 0)")
         let calibration = TIFFCalibration.read(handle)
-        let imageJImages = TIFFCalibration.imageJProperties(handle.string(.imageDescription))?["images"].flatMap { Int($0) }
+        let description = handle.string(.imageDescription)
+        let imageJImages = TIFFCalibration.imageJProperties(description)?["images"].flatMap { Int($0) }
         var offsets = [TIFFCurrentDirOffset(handle.tiff)]
         while TIFFReadDirectory(handle.tiff) == 1 {
             let name = "\(path) (page \(offsets.count))"
@@ -123,7 +144,7 @@ final class StackFile: TIFFSections, @unchecked Sendable {
             throw StorageError.unsupported(path: path, feature: "an ImageJ stack of \(images) images stored behind a single page directory "
                                            + "(ImageJ's layout for files over 4 GB); resave it as a BigTIFF stack or a directory of slices")
         }
-        return (offsets, first, calibration)
+        return (offsets, first, calibration, try TIFFHyperstack.read(description: description, pageCount: offsets.count, path: path))
     }
 
     // MARK: Reading and writing
@@ -183,6 +204,9 @@ final class StackFile: TIFFSections, @unchecked Sendable {
     }
 
     func write(slice: Int, plane: UnsafeRawPointer) throws {
+        if let hyperstack {
+            throw StorageError.unwritable(path: path, reason: "holds \(hyperstack.layout.channels) channel(s) and \(hyperstack.layout.timePoints) time point(s); one of them (\(hyperstack.selection.suffix)) is read-only in emflow: write the result to a new file")
+        }
         try lock.shared {
             do { try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true) } catch {
                 throw StorageError.unwritable(path: staging, reason: "cannot create the staging directory (\(error.localizedDescription))")

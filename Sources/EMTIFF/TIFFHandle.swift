@@ -166,6 +166,8 @@ enum TIFFTag: UInt32 {
     case photometric = 262, imageDescription = 270, samplesPerPixel = 277, rowsPerStrip = 278
     case xResolution = 282, yResolution = 283, planarConfig = 284, resolutionUnit = 296
     case software = 305, predictor = 317, tileWidth = 322, tileLength = 323, sampleFormat = 339
+    /// SGI's volumetric extension: a page that is a stack of `ImageDepth` sections.
+    case imageDepth = 32997
     /// libtiff pseudo-tags (codec settings, never stored in the file).
     case zipQuality = 65557, zstdLevel = 65564
 }

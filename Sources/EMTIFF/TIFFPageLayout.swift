@@ -51,6 +51,11 @@ struct TIFFPageLayout: Equatable {
                 feature: "\(samples) sample(s) per pixel, photometric interpretation \(photometricName(photometric)); "
                     + "expected single-channel grayscale (SamplesPerPixel 1, MinIsBlack)")
         }
+        if let depth = handle.u32(.imageDepth), depth > 1 {
+            throw StorageError.unsupported(
+                path: name,
+                feature: "an SGI volumetric page (ImageDepth \(depth): \(depth) sections in one page, in tiles that are volumes); emflow reads one section per page: resave it as a multi-page stack (tifffile.imwrite(path, data) without volumetric=True)")
+        }
         let bits = handle.u16Defaulted(.bitsPerSample) ?? 1
         let format = handle.u16Defaulted(.sampleFormat) ?? UInt16(SAMPLEFORMAT_UINT)
         guard let dataType = dataType(bits: bits, format: format) else {

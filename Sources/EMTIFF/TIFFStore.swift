@@ -51,11 +51,14 @@ public final class TIFFStore: VolumeStore, @unchecked Sendable {
     public static func open(_ address: StoreAddress) throws -> TIFFStore {
         try checkAddress(address)
         if SlicePattern.isPattern(address.path) {
+            guard address.selection.isEmpty else {
+                throw StorageError.badAddress(address: address.description, expected: "a slice directory (one file per section) has no channels to choose: drop \(address.selection.suffix)")
+            }
             let directory = try SliceDirectory.open(SlicePattern(address.path))
             return TIFFStore(address: address, sections: directory, format: directory.format, depth: directory.files.count,
                              codec: TIFFPageLayout.codecName(directory.format.reference.compression))
         }
-        let stack = try StackFile.open(address.path, address: address.description)
+        let stack = try StackFile.open(address.path, address: address.description, selection: address.selection)
         return TIFFStore(address: address, sections: stack, format: stack.format, depth: stack.depth,
                          codec: TIFFPageLayout.codecName(stack.format.reference.compression))
     }

@@ -102,6 +102,25 @@ enum ChunkFiles {
         return stat(path, &info) == 0
     }
 
+    /// How the chunk files in `directory` are named, judged by the first chunk-like entry:
+    /// `"/"` when it is a directory with a number for a name (`0/0/0`, the nested layout),
+    /// `"."` when it is a file such as `0.0.0`, nil when no chunk is there. Stops at the first
+    /// such entry, so an array of a million chunks costs one short directory read.
+    static func chunkSeparator(in directory: String) -> String? {
+        guard let stream = opendir(directory) else { return nil }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let first = name.first, first.isASCII, first.isNumber else { continue }
+            if name.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                var info = stat()
+                if stat(directory + "/" + name, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return "/" }
+            }
+            if name.contains(".") { return "." }
+        }
+        return nil
+    }
+
     /// Total size of the regular files below `directory` (or of `directory` if it is a file).
     static func totalSize(_ directory: String) throws -> Int64 {
         var info = stat()

@@ -86,7 +86,7 @@ public final class ZarrStore: VolumeStore, Sendable {
         case .array?:
             let path = directory + "/.zarray"
             guard let document = try ZarrHierarchy.readDocument(path) else { throw StorageError.missing(path: path, what: "array metadata") }
-            array = try ZarrV2Format.parseArray(try MetadataReader(document: document, path: path))
+            array = try ZarrV2Format.parseArray(try MetadataReader(document: document, path: path), directory: directory)
             attributesPath = ZarrHierarchy.attributesPath(directory, version: 2)
             attributes = try ZarrHierarchy.attributes(at: directory, version: 2)
         case .group?:

@@ -8,8 +8,13 @@ enum ZarrV2Format {
     /// The supported compressor ids, for error messages.
     static let supportedCompressors = "null, zstd, gzip, zlib, blosc"
 
-    /// Reads a `.zarray` document.
-    static func parseArray(_ reader: MetadataReader) throws -> ZarrArrayDescription {
+    /// Reads a `.zarray` document of the array in `directory`.
+    ///
+    /// Without `dimension_separator` the spec's default is `.`, but zarr-python 2's
+    /// `NestedDirectoryStore` wrote nested chunks (`0/0/0`) without the key: reading those
+    /// with `.` would see every chunk as missing and return the fill value. The layout on disk
+    /// decides then.
+    static func parseArray(_ reader: MetadataReader, directory: String) throws -> ZarrArrayDescription {
         let format = try reader.integer("zarr_format")
         guard format == 2 else { throw reader.malformed("zarr_format", "2 in a .zarray file, got \(format)") }
         let shape = try reader.shape("shape")
@@ -36,7 +41,7 @@ enum ZarrV2Format {
         if let compressor = try reader.optionalObject("compressor") {
             encoding.compressor = try parseCompressor(compressor, elementSize: dataType.size)
         }
-        let separator = try reader.optionalString("dimension_separator") ?? "."
+        let separator = try reader.optionalString("dimension_separator") ?? ChunkFiles.chunkSeparator(in: directory) ?? "."
         guard separator == "." || separator == "/" else {
             throw reader.malformed("dimension_separator", "\".\" or \"/\", got \"\(separator)\"")
         }
