@@ -1,7 +1,9 @@
 // swift-tools-version:6.0
 // emflow: dataflow pipelines over large 3D electron-microscopy volumes.
 // Layers (imports point downwards only): C system modules -> EMVolume -> EMStorage/EMCodecs ->
-// format stores (EMZarr, EMHDF5, EMTIFF) -> EMStores -> EMNN / EMEvaluation -> pipeline -> emflow.
+// format stores (EMZarr, EMHDF5, EMTIFF) -> EMStores; EMImaging (PNG, SVG charts) and EMLabels
+// (component labelling, distance transform, matching) beside them -> EMNN / EMEvaluation ->
+// EMPipeline -> EMCluster -> emflow. Each target declares exactly the modules it imports.
 import PackageDescription
 
 let apt = { (names: [String]) -> [SystemPackageProvider] in [.apt(names)] }
@@ -34,20 +36,21 @@ let package = Package(
         // Layer 3: storage.
         .target(name: "EMStorage", dependencies: ["EMVolume"]),
         .target(name: "EMCodecs", dependencies: ["EMStorage", "CZstd", "CBlosc", "CZlib"]),
-        .target(name: "EMZarr", dependencies: ["EMStorage", "EMCodecs"]),
-        .target(name: "EMHDF5", dependencies: ["EMStorage", "CHDF5"]),
-        .target(name: "EMTIFF", dependencies: ["EMStorage", "CTIFF"]),
-        .target(name: "EMStores", dependencies: ["EMStorage", "EMProgress", "EMZarr", "EMHDF5", "EMTIFF"]),
+        .target(name: "EMZarr", dependencies: ["EMVolume", "EMStorage", "EMCodecs"]),
+        .target(name: "EMHDF5", dependencies: ["EMVolume", "EMStorage", "CHDF5"]),
+        .target(name: "EMTIFF", dependencies: ["EMVolume", "EMStorage", "CTIFF"]),
+        .target(name: "EMStores", dependencies: ["EMVolume", "EMStorage", "EMProgress", "EMZarr", "EMHDF5", "EMTIFF"]),
         .target(name: "EMImaging", dependencies: ["EMVolume", "CZlib"]),
         .target(name: "EMSynthetic", dependencies: ["EMVolume"], path: "fixtures/Generator"),
 
-        // Layers 4-6: network, evaluation.
-        .target(name: "EMNN", dependencies: ["EMVolume", "EMStorage", "EMStores", "CDNNL", "COpenBLAS"]),
-        .target(name: "EMEvaluation", dependencies: ["EMVolume", "EMStorage", "EMImaging"]),
+        // Layers 4-6: labelling, network, evaluation.
+        .target(name: "EMLabels", dependencies: ["EMVolume"]),
+        .target(name: "EMNN", dependencies: ["EMVolume", "EMStorage", "EMStores", "EMImaging", "CDNNL", "COpenBLAS"]),
+        .target(name: "EMEvaluation", dependencies: ["EMVolume", "EMStorage", "EMImaging", "EMLabels"]),
 
         // Layer 7: pipelines.
         .target(name: "EMPipeline", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMEvaluation",
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMLabels", "EMEvaluation",
             .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -55,26 +58,26 @@ let package = Package(
         .target(name: "EMCluster", dependencies: ["EMPipeline", "EMStorage", "EMStores"]),
 
         // Layer 8: the command line.
-        .executableTarget(name: "emflow", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMCodecs", "EMStores", "EMSynthetic", "EMImaging", "EMEvaluation", "EMNN", "EMPipeline", "EMCluster",
+        .executableTarget(name: "emflow", dependencies: ["EMZarr", 
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMSynthetic", "EMEvaluation", "EMNN", "EMPipeline", "EMCluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),
 
         // Tests.
-        .target(name: "TestSupport", dependencies: ["EMVolume"], path: "Tests/TestSupport"),
-        .testTarget(name: "EMVolumeTests", dependencies: ["EMVolume", "TestSupport"]),
-        .testTarget(name: "EMStorageTests", dependencies: ["EMStorage", "EMCodecs", "TestSupport"]),
-        .testTarget(name: "EMZarrTests", dependencies: ["EMZarr", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMHDF5Tests", dependencies: ["EMHDF5", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMTIFFTests", dependencies: ["EMTIFF", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMStoresTests", dependencies: ["EMStores", "TestSupport"]),
-        .testTarget(name: "EMSyntheticTests", dependencies: ["EMSynthetic", "EMImaging", "TestSupport"]),
-        .testTarget(name: "EMEvaluationTests", dependencies: ["EMEvaluation", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMNNTests", dependencies: ["EMNN", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMPipelineTests", dependencies: ["EMPipeline", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMClusterTests", dependencies: ["EMCluster", "EMPipeline", "EMNN", "EMStores", "TestSupport"]),
-        .testTarget(name: "EMCLITests", dependencies: ["EMStores", "TestSupport"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EMVolumeTests", dependencies: ["EMVolume"]),
+        .testTarget(name: "EMStorageTests", dependencies: ["EMVolume", "EMStorage", "EMCodecs", "TestSupport"]),
+        .testTarget(name: "EMZarrTests", dependencies: ["EMStorage", "EMVolume", "EMZarr", "TestSupport"]),
+        .testTarget(name: "EMHDF5Tests", dependencies: ["EMStorage", "EMVolume", "EMHDF5", "TestSupport"]),
+        .testTarget(name: "EMTIFFTests", dependencies: ["CTIFF", "EMStorage", "EMVolume", "EMTIFF", "TestSupport"]),
+        .testTarget(name: "EMStoresTests", dependencies: ["EMStorage", "EMVolume", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMSyntheticTests", dependencies: ["EMVolume", "EMSynthetic", "EMImaging", "TestSupport"]),
+        .testTarget(name: "EMEvaluationTests", dependencies: ["EMStorage", "EMVolume", "EMEvaluation", "EMLabels", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMNNTests", dependencies: ["EMVolume", "EMNN", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMPipelineTests", dependencies: ["EMEvaluation", "EMNN", "EMStorage", "EMVolume", "EMPipeline", "EMLabels", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMClusterTests", dependencies: ["EMStorage", "EMVolume", "EMCluster", "EMPipeline", "EMNN", "EMStores", "TestSupport"]),
+        .testTarget(name: "EMCLITests", dependencies: ["EMStorage", "EMVolume", "EMStores", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

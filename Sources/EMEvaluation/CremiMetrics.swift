@@ -1,3 +1,4 @@
+import EMLabels
 import EMVolume
 
 /// Summary of a set of distances (numpy's conventions: population standard deviation, median

@@ -1,3 +1,4 @@
+import EMLabels
 import EMVolume
 
 /// One connected component: its size, centre in nanometres, bounding box and score.

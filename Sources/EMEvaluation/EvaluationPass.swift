@@ -1,4 +1,5 @@
 import Foundation
+import EMLabels
 import EMVolume
 
 /// Typed readers of the evaluated volumes, for one score type.

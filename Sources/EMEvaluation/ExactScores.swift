@@ -1,3 +1,5 @@
+import EMLabels
+
 /// The scores and truth classes of every counted voxel (or object), kept to sweep the
 /// threshold over each distinct score: the exact curve of scikit-learn.
 ///

@@ -1,3 +1,5 @@
+import EMLabels
+import EMImaging
 import Foundation
 
 /// Renders a report as one self-contained HTML page: inline CSS, inline SVG charts and PNG
@@ -12,7 +14,7 @@ enum HTMLReport {
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(ReportFormat.html(report.title))</title><style>\(style)</style></head>
+        <title>\(MarkupText.escaped(report.title))</title><style>\(style)</style></head>
         <body><main>\(body)<footer>Made by emflow · report format \(report.formatVersion) · \(ReportFormat.date(report.created))</footer></main></body></html>
         """
     }
@@ -22,7 +24,7 @@ enum HTMLReport {
     private static func header(_ report: EvaluationReport) -> String {
         let volumes = report.volumeNames.count
         return """
-        <header><h1>\(ReportFormat.html(report.title))</h1>
+        <header><h1>\(MarkupText.escaped(report.title))</h1>
         <p class="meta">Evaluation report · \(report.runs.count) run\(report.runs.count == 1 ? "" : "s") · \(volumes) volume\(volumes == 1 ? "" : "s") · \(ReportFormat.date(report.created))</p></header>
         """
     }
@@ -32,7 +34,7 @@ enum HTMLReport {
         var s = "<section class=\"cards\">"
         for (i, run) in report.runs.enumerated() {
             let voxel = run.pooledVoxelCounts
-            s += "<div class=\"card\" style=\"border-top-color:\(color(i))\"><h3>\(ReportFormat.html(run.name))</h3><dl>"
+            s += "<div class=\"card\" style=\"border-top-color:\(color(i))\"><h3>\(MarkupText.escaped(run.name))</h3><dl>"
             s += metric("PR-AUC (AP)", ReportFormat.number(run.meanAveragePrecision))
             s += metric("Voxel F1", ReportFormat.number(voxel.f1))
             if let objects = run.pooledObjectCounts { s += metric("Object F1", ReportFormat.number(objects.f1)) }
@@ -63,7 +65,7 @@ enum HTMLReport {
         for c in columns { s += "<th>\(c.title)</th>" }
         s += "</tr></thead><tbody>"
         for (r, title) in rowTitles.enumerated() {
-            s += "<tr><th><span class=\"swatch\" style=\"background:\(rowColors[r])\"></span>\(ReportFormat.html(title))</th>"
+            s += "<tr><th><span class=\"swatch\" style=\"background:\(rowColors[r])\"></span>\(MarkupText.escaped(title))</th>"
             for c in columns {
                 let finite = c.values.compactMap { $0 }.filter(\.isFinite)
                 let best = c.higherIsBetter.flatMap { $0 ? finite.max() : finite.min() }
@@ -106,7 +108,7 @@ enum HTMLReport {
     private static func volumeSection(_ name: String, report: EvaluationReport) -> String {
         let entries = report.runs.enumerated().compactMap { i, run in run.volumes.first { $0.name == name }.map { (i, run.name, $0) } }
         guard let first = entries.first?.2 else { return "" }
-        var s = "<section class=\"volume\"><h2>\(ReportFormat.html(name))</h2>"
+        var s = "<section class=\"volume\"><h2>\(MarkupText.escaped(name))</h2>"
         s += "<p class=\"meta\">Region \(first.region) · voxel \(first.voxelSize) · \(ReportFormat.count(first.region.voxelCount)) voxels</p>"
         s += "<div class=\"charts\">"
         s += prCurve(title: "Voxel precision-recall", entries: entries.map { ($0.0, $0.1, $0.2.voxel.curve, ($0.2.voxel.recall, $0.2.voxel.precision)) })
@@ -118,7 +120,7 @@ enum HTMLReport {
         s += tables.voxels
         s += overlays(entries)
         let notes = entries.flatMap { e in e.2.notes.map { "\(e.1): \($0)" } }
-        if !notes.isEmpty { s += "<ul class=\"notes\">" + notes.map { "<li>\(ReportFormat.html($0))</li>" }.joined() + "</ul>" }
+        if !notes.isEmpty { s += "<ul class=\"notes\">" + notes.map { "<li>\(MarkupText.escaped($0))</li>" }.joined() + "</ul>" }
         return s + "</section>"
     }
 
@@ -183,7 +185,7 @@ enum HTMLReport {
             ]
             let criterion = objects.compactMap { $0?.options.criterion.description }.first ?? ""
             side += table(rowTitles: titles, rowColors: colors, columns: columns, cssClass: "details",
-                          caption: "Objects (match: \(ReportFormat.html(criterion)))")
+                          caption: "Objects (match: \(MarkupText.escaped(criterion)))")
         }
         if let distance = v.compactMap({ $0.cremi?.distanceThreshold }).first {
             let cremi = v.map(\.cremi)
@@ -209,7 +211,7 @@ enum HTMLReport {
         guard entries.contains(where: { !$0.2.overlays.isEmpty }) else { return "" }
         var s = "<h3>Sections</h3><p class=\"hint\"><span class=\"key truth\"></span>truth outline <span class=\"key prediction\"></span>prediction outline <span class=\"key ignored\"></span>ignored</p>"
         for (index, run, volume) in entries where !volume.overlays.isEmpty {
-            s += "<div class=\"overlay-row\"><div class=\"overlay-run\" style=\"border-left-color:\(color(index))\">\(ReportFormat.html(run))</div><div class=\"overlays\">"
+            s += "<div class=\"overlay-row\"><div class=\"overlay-run\" style=\"border-left-color:\(color(index))\">\(MarkupText.escaped(run))</div><div class=\"overlays\">"
             for o in volume.overlays {
                 let caption = "z = \(o.z) · truth \(ReportFormat.count(o.truthVoxels)) · predicted \(ReportFormat.count(o.predictedVoxels)) voxels" + (o.downsampling > 1 ? " · 1:\(o.downsampling)" : "")
                 let upscaled = o.width < 340 ? " class=\"upscaled\"" : ""

@@ -1,3 +1,4 @@
+import EMLabels
 import EMVolume
 
 /// Predicted and true objects of a volume, and how many voxels each pair shares.

@@ -1,3 +1,4 @@
+import EMLabels
 import EMVolume
 
 /// When a predicted object counts as finding a true object.

@@ -1,3 +1,5 @@
+import EMLabels
+
 /// The smallest predicted object kept.
 public enum MinimumSize: Hashable, Codable, Sendable, CustomStringConvertible {
     /// At least this many voxels.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EMLabels
 import EMVolume
 import TestSupport
 @testable import EMEvaluation

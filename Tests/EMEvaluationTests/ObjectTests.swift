@@ -1,4 +1,5 @@
 import Testing
+import EMLabels
 import EMVolume
 @testable import EMEvaluation
 

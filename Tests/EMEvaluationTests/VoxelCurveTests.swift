@@ -1,3 +1,4 @@
+import EMLabels
 import Foundation
 import Testing
 import TestSupport

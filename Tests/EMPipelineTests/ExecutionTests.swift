@@ -1,4 +1,5 @@
 @testable import EMPipeline
+import EMLabels
 import EMStorage
 import EMStores
 import EMVolume

@@ -1,3 +1,4 @@
+import EMLabels
 import EMEvaluation
 import EMVolume
 

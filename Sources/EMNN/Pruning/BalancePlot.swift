@@ -1,3 +1,4 @@
+import EMImaging
 import Foundation
 
 /// The selectivity-audience plot of Budgeted Broadcast pruning: each unit's

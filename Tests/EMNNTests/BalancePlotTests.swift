@@ -1,4 +1,4 @@
-@testable import EMEvaluation
+@testable import EMNN
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML

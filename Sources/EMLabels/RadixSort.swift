@@ -1,6 +1,6 @@
 /// Sorts keys below 2^bits ascending by least-significant-digit radix sort with 11-bit digits:
 /// O(n) per digit, one scratch buffer, and digits on which all keys agree are skipped.
-func radixSort(_ keys: inout [UInt64], bits: Int) {
+public func radixSort(_ keys: inout [UInt64], bits: Int) {
     let n = keys.count
     guard n > 1 else { return }
     let digitBits = 11, radix = 1 << digitBits, digitMask = UInt64(radix - 1)
