@@ -81,6 +81,40 @@ public enum CheckpointFile {
     }
 
 
+    /// The content hash of a checkpoint's network: its configuration and weights, byte for
+    /// byte (training state and optimizer moments do not change predictions). Streams the
+    /// files, so weights of any size hash in bounded memory.
+    ///
+    /// - Throws: `StorageError.io` naming a file that cannot be read.
+    public static func contentHash(_ directory: URL) throws -> String {
+        let parts = try [configuration, model].map { name in
+            let file = try Fingerprint.ofFile(directory.appendingPathComponent(name).path)
+            return "\(name):\(file.bytes):\(file.fingerprint)"
+        }
+        return Fingerprint.of(parts.joined(separator: "|"))
+    }
+
+    /// The network configuration of the checkpoint in `directory`, validated, after checking
+    /// that the directory holds the weights too: what a stage that predicts with it needs to
+    /// know before any weight is read.
+    ///
+    /// - Throws: `NNError.checkpoint` naming the directory or file: not a checkpoint
+    ///   directory, no weights, an unreadable or invalid configuration.
+    public static func configuration(of directory: URL) throws -> UNetConfiguration {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory)
+        guard exists, isDirectory.boolValue else {
+            throw NNError.checkpoint(path: directory.path, message: (exists ? "not a checkpoint directory" : "no such checkpoint directory")
+                + " (a checkpoint directory holds \(configuration) and \(model), e.g. OUTPUT/best of `emflow train`)")
+        }
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent(model).path) else {
+            throw NNError.checkpoint(path: directory.path, message: "holds no \(model): not a complete checkpoint directory")
+        }
+        let network = try readJSON(UNetConfiguration.self, from: directory.appendingPathComponent(configuration))
+        try network.validate()
+        return network
+    }
+
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -134,8 +168,7 @@ extension UNet {
     /// Rebuilds a network from a checkpoint directory written by `save(to:)`.
     public convenience init(checkpoint directory: URL, threads: Int? = nil) throws {
         try CheckpointFile.verify(directory)
-        let configuration = try CheckpointFile.readJSON(UNetConfiguration.self,
-                                                        from: directory.appendingPathComponent(CheckpointFile.configuration))
+        let configuration = try CheckpointFile.configuration(of: directory)
         try self.init(configuration: configuration, threads: threads)
         try loadWeights(from: directory.appendingPathComponent(CheckpointFile.model))
     }

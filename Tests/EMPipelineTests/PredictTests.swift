@@ -216,7 +216,7 @@ struct PredictTests {
         #expect {
             try PipelineLoader.load(yaml: missing, file: "p.yaml")
         } throws: { error in
-            "\(error)".contains("p.yaml:11") && "\(error)".contains("not a checkpoint directory")
+            "\(error)".contains("p.yaml:11") && "\(error)".contains("no such checkpoint directory")
         }
         let channel = Self.pipeline(image: image, model: model, output: directory.path + "/o.zarr/p", blockShape: Coordinate(5, 18, 17), extra: "channel: 1")
         #expect {

@@ -51,7 +51,7 @@ public struct PredictStage: StageKind {
                 }
                 configuration = try TrainStage.configuration(trainer).network
             } else {
-                configuration = try Self.configuration(check.stage.text("model")!)
+                configuration = try CheckpointFile.configuration(of: URL(fileURLWithPath: check.stage.text("model")!))
             }
         } catch {
             check.error("cannot use the model: \(error)", parameter: "model")
@@ -78,7 +78,7 @@ public struct PredictStage: StageKind {
     public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
         let path = try Self.checkpointDirectory(stage, in: context.pipeline)
         let directory = URL(fileURLWithPath: path)
-        let configuration = try Self.configuration(path)
+        let configuration = try CheckpointFile.configuration(of: URL(fileURLWithPath: path))
         let layout = try Self.layout(stage, configuration: configuration, volume: context.inputs["input"]!.shape,
                                      blockShape: context.execution.blockShape)
         let weights = layout.tile.map { tile in
@@ -87,7 +87,7 @@ public struct PredictStage: StageKind {
         return Predictor(layout: layout, weights: weights, flips: FlipAugmentation(rawValue: stage.text("flips") ?? "none")!,
                          channel: stage.integer("channel") ?? 0, outputType: stage.dataType("data_type") ?? .float32,
                          pool: NetworkPool(checkpoint: directory, threads: stage.integer("threads")),
-                         modelHash: try ModelHash.of(checkpoint: directory))
+                         modelHash: try CheckpointFile.contentHash(directory))
     }
 
     /// The checkpoint directory of the stage's `model`: the directory given, or the checkpoint
@@ -97,28 +97,6 @@ public struct PredictStage: StageKind {
             return TrainStage.checkpoint(try TrainStage.configuration(trainer))
         }
         return stage.text("model")!
-    }
-
-    /// The configuration of the checkpoint in `directory`, checked.
-    static func configuration(_ directory: String) throws -> UNetConfiguration {
-        let url = URL(fileURLWithPath: directory)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw PipelineError.execution("'\(directory)' is not a checkpoint directory (config.json + model.safetensors)")
-        }
-        guard FileManager.default.fileExists(atPath: url.appendingPathComponent(CheckpointFile.model).path) else {
-            throw PipelineError.execution("'\(directory)' holds no \(CheckpointFile.model)")
-        }
-        let configurationURL = url.appendingPathComponent(CheckpointFile.configuration)
-        guard let data = FileManager.default.contents(atPath: configurationURL.path) else {
-            throw PipelineError.execution("'\(directory)' holds no readable \(CheckpointFile.configuration)")
-        }
-        let configuration: UNetConfiguration
-        do { configuration = try JSONDecoder().decode(UNetConfiguration.self, from: data) } catch {
-            throw PipelineError.execution("'\(configurationURL.path)' is not a U-Net configuration: \(error)")
-        }
-        try configuration.validate()
-        return configuration
     }
 
     /// The tile layout the stage's parameters ask for over a volume of shape `volume`.
