@@ -79,9 +79,7 @@ public struct JobRecord: Codable, Sendable {
     /// Appends `record` to the run's submissions.
     static func append(_ record: JobRecord, to directory: RunDirectory) throws {
         let records = try readAll(directory) + [record]
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(records), to: directory.jobs)
+        try JSONFiles.write(records, to: directory.jobs)
     }
 }
 
@@ -136,8 +134,6 @@ public struct ShardReport: Codable, Sendable {
 
     /// Writes the report (atomically).
     func write(to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(self), to: path)
+        try JSONFiles.write(self, to: path)
     }
 }

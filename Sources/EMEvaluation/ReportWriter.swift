@@ -58,8 +58,7 @@ public enum ReportWriter {
 
     /// The report as pretty-printed JSON (infinite distances as the strings "inf"/"-inf").
     public static func json(_ report: EvaluationReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONFiles.encoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try encoder.encode(report)

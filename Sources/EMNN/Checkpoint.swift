@@ -116,8 +116,7 @@ public enum CheckpointFile {
     }
 
     static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let encoder = JSONFiles.encoder()
         do {
             try encoder.encode(value).write(to: url, options: .atomic)
         } catch {
@@ -158,9 +157,7 @@ extension UNet {
             }
         }
         // Sorted keys: identical weights give identical bytes (and model hash).
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(configuration), as: UTF8.self)
+        let json = try JSONFiles.text(configuration)
         try SafeTensors.write(tensors, metadata: ["format": "emflow-unet", "config": json],
                               to: directory.appendingPathComponent(CheckpointFile.model))
     }

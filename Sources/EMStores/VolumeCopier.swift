@@ -140,7 +140,6 @@ public final class CopyJournal: @unchecked Sendable {
 
     private func save() throws {
         let record = Record(fingerprint: fingerprint, finished: finishedTiles.sorted(), complete: isComplete, command: command)
-        let data = try JSONEncoder().encode(record)
-        try AtomicFile.write(data, to: path)
+        try JSONFiles.write(record, to: path, pretty: false)
     }
 }

@@ -112,8 +112,7 @@ final class StackFile: TIFFSections, @unchecked Sendable {
                 }
             }
         }
-        let manifest = try JSONEncoder().encode(Manifest(spec: spec, options: options))
-        try AtomicFile.write(manifest, to: manifestPath(staging))
+        try JSONFiles.write(Manifest(spec: spec, options: options), to: manifestPath(staging))
         return StackFile(path: path, format: format, depth: spec.shape.z, pageOffsets: nil)
     }
 

@@ -231,8 +231,7 @@ struct ModelsBench: ParsableCommand {
             do {
                 networks.append((path, try UNet(checkpoint: URL(fileURLWithPath: path), threads: threads)))
             } catch {
-                FileHandle.standardError.write(Data("emflow bench models: \(error)\n".utf8))
-                throw ExitCode(1)
+                throw failure("bench models", "\(error)")
             }
         }
         let first = networks[0].network.configuration
@@ -242,8 +241,7 @@ struct ModelsBench: ParsableCommand {
             do {
                 _ = try network.outputShape(for: shape)
             } catch {
-                FileHandle.standardError.write(Data("emflow bench models: \(path) cannot take the \(size) input patch: \(error)\n".utf8))
-                throw ExitCode(1)
+                throw failure("bench models", "\(path) cannot take the \(size) input patch: \(error)")
             }
         }
         var generator = SeededGenerator(seed: 3)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EMNN
 import EMVolume
+import EMStorage
 import Foundation
 
 /// `emflow compact CHECKPOINT OUTPUT`: exports a pruned U-Net without its dead units.
@@ -56,9 +57,7 @@ struct CompactCommand: ParsableCommand {
                 summary.millisecondsBefore = times[0].milliseconds
                 summary.millisecondsAfter = times[1].milliseconds
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(summary)
+            let data = try JSONFiles.encoder().encode(summary)
             try data.write(to: directory.appendingPathComponent("compaction.json"))
             if json {
                 print(String(decoding: data, as: UTF8.self))
@@ -66,8 +65,7 @@ struct CompactCommand: ParsableCommand {
                 print(summary.text)
             }
         } catch {
-            FileHandle.standardError.write(Data("emflow compact: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("compact", "\(error)")
         }
     }
 }

@@ -53,9 +53,8 @@ struct RunCommand: ParsableCommand {
         var bodyError: Error?
         do { try body() } catch { bodyError = error }
         log.close()
-        if let failure = log.writeFailure {
-            FileHandle.standardError.write(Data("emflow run: \(failure)\n".utf8))
-            throw ExitCode(1)
+        if let writeFailure = log.writeFailure {
+            throw failure("run", "\(writeFailure)")
         }
         if let bodyError { throw bodyError }
     }
@@ -67,17 +66,8 @@ struct RunCommand: ParsableCommand {
             return
         }
         let pipeline = try definition.load()
-        let summary: RunSummary
-        do {
-            summary = try PipelineRunner(pipeline: pipeline, options: RunOptions(version: EMFlowVersion.current, events: log, progress: progress)).run()
-        } catch {
-            FileHandle.standardError.write(Data("emflow run: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        print(summary)
-        if !summary.succeeded {
-            FileHandle.standardError.write(Data("emflow run: some blocks failed; run the same command again to retry them\n".utf8))
-            throw ExitCode(1)
+        try runReporting("run", blocksFailed: "some blocks failed; run the same command again to retry them") {
+            try PipelineRunner(pipeline: pipeline, options: RunOptions(version: EMFlowVersion.current, events: log, progress: progress)).run()
         }
     }
 
@@ -87,16 +77,14 @@ struct RunCommand: ParsableCommand {
             let items = try BatchInputs.expand(specification)
             let runner = BatchRunner(file: definition.pipeline, overrides: try definition.assignments.map(VariableOverride.parse), variable: eachVariable)
             outcomes = try runner.run(items, options: options) { outcome in
-                FileHandle.standardError.write(Data("emflow run: \(outcome.item.name): \(outcome.status.rawValue)\n".utf8))
+                report("run", "\(outcome.item.name): \(outcome.status.rawValue)")
             }
         } catch {
-            FileHandle.standardError.write(Data("emflow run: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("run", "\(error)")
         }
         print(BatchRunner.summary(outcomes))
         if outcomes.contains(where: { $0.status == .failed }) {
-            FileHandle.standardError.write(Data("emflow run: some volumes failed; run the same command again to retry them\n".utf8))
-            throw ExitCode(1)
+            throw failure("run", "some volumes failed; run the same command again to retry them")
         }
     }
 }

@@ -52,8 +52,7 @@ struct CancelCommand: ParsableCommand {
             let ids = try ClusterRun.cancel(RunDirectory(path: absolute(runDirectory)))
             print("cancelled jobs \(ids.joined(separator: ", "))")
         } catch {
-            FileHandle.standardError.write(Data("emflow cancel: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("cancel", "\(error)")
         }
     }
 }
@@ -62,8 +61,7 @@ struct CancelCommand: ParsableCommand {
 enum ClusterStatusPrinter {
     static func read(_ directory: RunDirectory) throws -> RunStatus {
         do { return try RunStatus.read(RunDirectory(path: absolute(directory.path))) } catch {
-            FileHandle.standardError.write(Data("emflow status: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("status", "\(error)")
         }
     }
 }

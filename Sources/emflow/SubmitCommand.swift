@@ -71,8 +71,7 @@ struct SubmitCommand: ParsableCommand {
                                                shards: local ?? workers, executable: try emflow ?? Self.currentExecutable(),
                                                version: EMFlowVersion.current, backend: backend)
         } catch {
-            FileHandle.standardError.write(Data("emflow submit: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("submit", "\(error)")
         }
         let jobs = submission.jobs
         print("run directory: \(submission.directory.path)")

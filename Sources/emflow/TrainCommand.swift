@@ -64,8 +64,7 @@ struct TrainCommand: ParsableCommand {
             print("trained to step \(session.step) (final loss \(last)); log \(configuration.output)/\(TrainingSession.logFile), "
                 + "checkpoints \(configuration.output)/\(TrainingSession.lastDirectory) and /\(TrainingSession.bestDirectory)")
         } catch {
-            FileHandle.standardError.write(Data("emflow train: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw failure("train", "\(error)")
         }
     }
 }

@@ -41,17 +41,3 @@ struct FinalizeCommand: ParsableCommand {
         }
     }
 }
-
-/// Runs `body`, prints its summary and exits 1 when it threw or a block failed.
-private func runReporting(_ name: String, _ body: () throws -> RunSummary) throws {
-    let summary: RunSummary
-    do { summary = try body() } catch {
-        FileHandle.standardError.write(Data("emflow \(name): \(error)\n".utf8))
-        throw ExitCode(1)
-    }
-    print(summary)
-    if !summary.succeeded {
-        FileHandle.standardError.write(Data("emflow \(name): some blocks failed\n".utf8))
-        throw ExitCode(1)
-    }
-}

@@ -1,4 +1,5 @@
 import EMVolume
+import EMStorage
 import Foundation
 
 /// One line of the loss log.
@@ -137,8 +138,7 @@ public final class TrainingSession {
         }
         defer { try? log.close() }
         log.seekToEndOfFile()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONFiles.encoder(pretty: false)
         let start = Date()
         let end = last ?? configuration.steps
         var records: [TrainingRecord] = []

@@ -20,6 +20,11 @@ public struct VolumeDescriptor: Hashable, Codable, Sendable, CustomStringConvert
         self.origin = origin
     }
 
+    /// What a store holds, as a stage sees it.
+    public init(metadata: VolumeMetadata) {
+        self.init(shape: metadata.shape, dataType: metadata.dataType, voxelSize: metadata.voxelSize, origin: metadata.origin)
+    }
+
     /// The same volume with another element type.
     public func with(dataType: DataType) -> VolumeDescriptor {
         var copy = self

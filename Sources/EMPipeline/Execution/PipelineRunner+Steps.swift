@@ -30,9 +30,9 @@ extension PipelineRunner {
         let recorder = state.beginPass(stage: stage.name, pass: stage.kind, total: 1, skipped: 0)
         let provenance = step.outputDirectory + "/.emflow-" + Provenance.name
         do {
-            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: false)), to: markerPath)
+            try JSONFiles.write(StepMarker(fingerprint: fingerprint, complete: false), to: markerPath)
             try step.run(resume: sameConfiguration)
-            try AtomicFile.write(try JSONEncoder().encode(StepMarker(fingerprint: fingerprint, complete: true)), to: markerPath)
+            try JSONFiles.write(StepMarker(fingerprint: fingerprint, complete: true), to: markerPath)
             try Provenance.write(pipeline: pipeline, stage: stage.name, fingerprint: fingerprint, contentHashes: [:],
                                  version: options.version, complete: true, to: provenance)
             recorder.addDone(1)

@@ -124,7 +124,7 @@ final class ComponentLabeller: BlockTransform {
             throw PipelineError.execution("stage '\(stageName)': \(components) components do not fit in uint32 labels (use data_type: uint64)")
         }
         try mapping.withUnsafeBytes { try AtomicFile.write($0, to: mappingPath) }
-        try AtomicFile.write(try JSONEncoder().encode(MergeRecord(offsets: merge.offsets, components: components)), to: mergePath)
+        try JSONFiles.write(MergeRecord(offsets: merge.offsets, components: components), to: mergePath)
         self.offsets = merge.offsets
         self.mapping = mapping
         context.record(pass: "merge", blocks: grid.count)

@@ -158,7 +158,7 @@ final class Normalizer: BlockTransform {
         case .range:
             preconditionFailure("range mode needs no statistics")
         }
-        try AtomicFile.write(try JSONEncoder().encode(result), to: path)
+        try JSONFiles.write(result, to: path)
         affine = result
     }
 

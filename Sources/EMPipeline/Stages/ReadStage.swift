@@ -35,7 +35,7 @@ public struct ReadStage: StageKind {
             check.error("\(StorageError.incomplete(address: address.description, reason: reason))", parameter: Self.input)
             return nil
         }
-        var descriptor = VolumeDescriptor(shape: metadata.shape, dataType: metadata.dataType, voxelSize: metadata.voxelSize, origin: metadata.origin)
+        var descriptor = VolumeDescriptor(metadata: metadata)
         if let roi = check.stage.region("roi") {
             guard metadata.bounds.contains(roi) else {
                 check.error("roi \(roi) is not inside the volume '\(address)' of shape \(metadata.shape)", parameter: "roi")

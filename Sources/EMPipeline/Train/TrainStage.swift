@@ -56,9 +56,7 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
 
     func readConfiguration(_ mapping: Node, file: String) throws -> [String: ParameterValue] {
         let configuration = try TrainingConfigurationReader.read(mapping, file: file)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return [Self.configurationKey: .text(String(decoding: try encoder.encode(configuration), as: UTF8.self))]
+        return [Self.configurationKey: .text(try JSONFiles.text(configuration))]
     }
 
     public func outputs(of stage: PipelineStage) -> [String] { (try? Self.configuration(stage)).map { [$0.output] } ?? [] }
@@ -83,7 +81,7 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
             guard let text else { continue }
             do {
                 let m = try Stores.open(try StoreAddress.parse(text)).metadata
-                volumes[key] = VolumeDescriptor(shape: m.shape, dataType: m.dataType, voxelSize: m.voxelSize, origin: m.origin)
+                volumes[key] = VolumeDescriptor(metadata: m)
             } catch {
                 check.error("missing input: cannot open '\(text)': \(error)", parameter: key.components(separatedBy: ".")[0])
                 return nil

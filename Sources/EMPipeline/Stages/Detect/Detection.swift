@@ -74,9 +74,7 @@ public struct DetectionFile: Hashable, Sendable {
             let document = DetectionDocument(threshold: settings.threshold, scoreScale: settings.scale, minimumSize: settings.minimumSize,
                                              score: settings.score.rawValue, connectivity: settings.connectivity.neighbourCount,
                                              count: detections.count, detections: detections)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try encoder.encode(document), to: path)
+            try JSONFiles.write(document, to: path)
         }
     }
 

@@ -54,7 +54,7 @@ public struct EvaluateStage: StageKind {
                 let address = check.stage.store(name)!
                 do {
                     let m = try Stores.open(address).metadata
-                    described[name] = VolumeDescriptor(shape: m.shape, dataType: m.dataType, voxelSize: m.voxelSize, origin: m.origin)
+                    described[name] = VolumeDescriptor(metadata: m)
                 } catch {
                     check.error("missing input: cannot open '\(address)': \(error)", parameter: name)
                     return nil
