@@ -231,7 +231,12 @@ public final class ZarrStore: VolumeStore, Sendable {
                 throw StorageError.unwritable(path: directory, reason: "cannot remove the existing array, moved to \(trash) (\(error.localizedDescription))")
             }
         } else if let contents = try? manager.contentsOfDirectory(atPath: directory), !contents.isEmpty {
-            throw StorageError.unwritable(path: directory, reason: "exists, holds files and is not a Zarr array; refusing to replace it")
+            // A creation killed before its metadata was renamed into place leaves only emflow's
+            // own temporary and bookkeeping files (`.emflow-*`), no data: those are cleared.
+            guard contents.allSatisfy({ $0.hasPrefix(".emflow-") }) else {
+                throw StorageError.unwritable(path: directory, reason: "exists, holds files and is not a Zarr array; refusing to replace it")
+            }
+            for leftover in contents { try? manager.removeItem(atPath: directory + "/" + leftover) }
         }
     }
 

@@ -110,7 +110,8 @@ struct ReliabilityTests {
                 #expect(try bytes(output) == expected, "attempt \(attempt) (\(milliseconds) ms): 'already complete' over another convert's data")
             } else if again.status != 0 {
                 #expect(again.stderr.contains("overwrite"), "attempt \(attempt): \(again.stderr)")
-                #expect(try runEmflow(original + ["--overwrite"]).status == 0)
+                let overwritten = try runEmflow(original + ["--overwrite"])
+                #expect(overwritten.status == 0, "attempt \(attempt) (\(milliseconds) ms): \(overwritten.stderr)")
                 #expect(try bytes(output) == expected)
             } else {
                 #expect(try bytes(output) == expected, "attempt \(attempt): \(again.stdout)")

@@ -37,6 +37,25 @@ struct StoreSafetyTests {
         #expect(!h5.overlaps(StoreIdentity(try StoreAddress.parse(dir.path + "/f.h5:volumes/labels"))))
     }
 
+    /// A creation killed before its `.zarray` was renamed into place leaves a directory of
+    /// emflow's temporary files only: the next creation clears it (with or without
+    /// overwrite); a directory holding anything else is still refused.
+    @Test func killedCreationLeftoversAreCleared() throws {
+        let dir = try TestEnvironment.temporaryDirectory("creation-leftovers")
+        let address = dir.path + "/out.zarr/raw"
+        try FileManager.default.createDirectory(atPath: address, withIntermediateDirectories: true)
+        try Data("{".utf8).write(to: URL(fileURLWithPath: address + "/" + AtomicFile.temporaryPrefix + ".zarray-1-2"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: address + "/.emflow-convert.json"))
+        let store = try Stores.create(StoreAddress.parse(address), spec: spec())
+        try store.write(volume(3))
+        #expect(try Stores.open(address).readAll(as: UInt8.self).storage == volume(3).storage)
+        let other = dir.path + "/other.zarr/raw"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: other + "/notes.txt"))
+        #expect(throws: StorageError.self) { try Stores.create(StoreAddress.parse(other), spec: spec(), overwrite: true) }
+        #expect(FileManager.default.fileExists(atPath: other + "/notes.txt"))
+    }
+
     @Test func arrayKeysStayInsideTheHierarchy() throws {
         for bad in ["o.zarr/..", "o.zarr/a/../b", "o.zarr:..", "o.zarr/a//b", "o.zarr/./a"] {
             #expect(throws: StorageError.self, "\(bad)") { try StoreAddress.parse(bad) }
