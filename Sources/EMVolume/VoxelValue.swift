@@ -38,14 +38,6 @@ public enum VoxelValue: Hashable, Sendable, CustomStringConvertible, Expressible
         }
     }
 
-    /// True when `dataType` holds this value exactly: an integer in its range, or any value
-    /// for a floating-point type.
-    public func fits(_ dataType: DataType) -> Bool {
-        guard !dataType.isFloatingPoint else { return true }
-        guard let i = exactInteger, let range = dataType.integerRange else { return false }
-        return range.contains(i)
-    }
-
     /// The value as one element of `T`: integers exact when they fit, clamped when they do not.
     public func scalar<T: VoxelScalar>(_: T.Type) -> T {
         if let integerType = T.self as? any FixedWidthInteger.Type, case let .integer(i) = self {
@@ -72,14 +64,9 @@ public enum VoxelValue: Hashable, Sendable, CustomStringConvertible, Expressible
 
     /// The host-order bytes of one element of `dataType` holding this value.
     public func elementBytes(as dataType: DataType) -> [UInt8] {
-        func bytes<T: VoxelScalar>(_: T.Type) -> [UInt8] { withUnsafeBytes(of: scalar(T.self)) { Array($0) } }
-        switch dataType {
-        case .uint8: return bytes(UInt8.self)
-        case .uint16: return bytes(UInt16.self)
-        case .uint32: return bytes(UInt32.self)
-        case .uint64: return bytes(UInt64.self)
-        case .float32: return bytes(Float.self)
-        }
+        var bytes = [UInt8](repeating: 0, count: dataType.size)
+        bytes.withUnsafeMutableBytes { fill($0.baseAddress!, count: 1, as: dataType) }
+        return bytes
     }
 
     /// Sets `count` elements of `dataType` at `destination` to this value.

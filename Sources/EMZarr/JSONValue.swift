@@ -138,9 +138,9 @@ extension JSONValue {
     /// `n`, or the exact integer the text holds when `n` rounded it (JSON integers beyond 2^53).
     fileprivate static func number(_ n: Double, exactly container: SingleValueDecodingContainer) -> JSONValue {
         guard n == n.rounded(), abs(n) >= 9_007_199_254_740_992 else { return .number(n) }
-        if let i = try? container.decode(Int64.self), Double(i) == n { return Int128(exactly: n) == Int128(i) ? .number(n) : .largeInteger(Int128(i)) }
-        if let u = try? container.decode(UInt64.self), Double(u) == n { return Int128(exactly: n) == Int128(u) ? .number(n) : .largeInteger(Int128(u)) }
-        return .number(n)
+        let exact = (try? container.decode(Int64.self)).map { Int128($0) } ?? (try? container.decode(UInt64.self)).map { Int128($0) }
+        guard let exact, Int128(exactly: n) != exact else { return .number(n) }
+        return .largeInteger(exact)
     }
 }
 
