@@ -23,7 +23,7 @@ public struct RunDirectory: Sendable {
     ///
     /// - Throws: `ClusterError.refused` when the pipeline writes no output.
     public static func location(for pipeline: Pipeline, workingDirectory: String) throws -> RunDirectory {
-        guard let address = pipeline.stages.lazy.compactMap({ $0.store("output") }).first else {
+        guard let address = pipeline.stages.lazy.flatMap(\.outputStores).first?.address else {
             throw ClusterError.refused("pipeline '\(pipeline.name)' (\(pipeline.file)) writes no output, so there is nothing to run on a cluster")
         }
         let sidecar = Stores.sidecarPath(for: address, name: "run")

@@ -34,7 +34,7 @@ public struct DetectedObject: Hashable, Codable, Sendable {
 }
 
 /// Which voxel scores make an object's score.
-public enum ObjectScore: String, Hashable, Codable, Sendable {
+public enum ObjectScore: String, Hashable, Codable, Sendable, CaseIterable {
     /// The largest voxel score.
     case maximum
     /// The mean voxel score.

@@ -42,7 +42,7 @@ struct ValidateCommand: ParsableCommand {
             let inputs = (stage.inputs.sorted { $0.key < $1.key }.map { "\($0.key) <- \($0.value)" }
                 + stage.references.sorted { $0.key < $1.key }.map { "\($0.key) after \($0.value)" }).joined(separator: ", ")
             let output = stage.output.map { "\($0.shape) \($0.dataType)" } ?? "-"
-            print("  \(stage.name) (\(stage.kind))\(inputs.isEmpty ? "" : ": " + inputs) -> \(output)")
+            print("  \(stage.name) (\(stage.kind.name))\(inputs.isEmpty ? "" : ": " + inputs) -> \(output)")
         }
     }
 }

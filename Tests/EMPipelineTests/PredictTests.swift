@@ -235,7 +235,7 @@ struct PredictTests {
         let membranes = try PipelineLoader.load(file: pipelines.appendingPathComponent("membranes.yaml").path,
                                                 overrides: [.init(name: "input", value: image), .init(name: "model", value: model.path),
                                                             .init(name: "tile", value: "4,16,16"), .init(name: "overlap", value: "2,4,4")])
-        #expect(membranes.stage("save")?.store("output")?.description == "volume-membranes.zarr/membranes")
+        #expect(membranes.stage("save")?.parameters(of: WriteStage.self)?.output.description == "volume-membranes.zarr/membranes")
         #expect(membranes.stage("probabilities")?.output?.dataType == .uint8)
 
         let reference = try Self.wholeVolume(network, pixels)
@@ -255,7 +255,7 @@ struct PredictTests {
                                                            .init(name: "report", value: directory.path + "/report"),
                                                            .init(name: "minimum_size", value: "1"),
                                                            .init(name: "threshold", value: "\(threshold)")])
-        #expect(Array(synapses.stages.suffix(2).map(\.kind)) == ["detect", "evaluate"])
+        #expect(Array(synapses.stages.suffix(2).map(\.kind.name)) == ["detect", "evaluate"])
         let summary = try PipelineRunner(pipeline: synapses, options: RunOptions(version: "test")).run()
         #expect(summary.succeeded, "\(summary)")
         #expect(Self.maxDifference(try readVolume(output + "/probabilities", as: Float.self), reference) < 1e-5)

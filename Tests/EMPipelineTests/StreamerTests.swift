@@ -55,7 +55,8 @@ struct StreamerTests {
     }
 
     func stage(_ name: String, inputs: [String: String] = [:]) -> PipelineStage {
-        PipelineStage(name: name, kind: "test", values: [:], locations: [:], location: SourceLocation(file: "test", line: 0),
+        // The stages' implementations are given here: the kind is never described or asked to make one.
+        PipelineStage(name: name, configured: Unconfigured(stageKind: ReadStage()), values: [:], locations: [:], location: SourceLocation(file: "test", line: 0),
                       inputs: inputs, isImplicit: false, output: nil)
     }
 

@@ -55,8 +55,8 @@ struct ValidationTests {
         #expect(pipeline.name == "demo")
         #expect(pipeline.execution.blockShape == Coordinate(4, 8, 8) && pipeline.execution.workers == 2)
         #expect(pipeline.stages.map(\.name) == ["mask.input", "mask", "labels", "save"])
-        #expect(pipeline.stage("mask")?.number("value") == 0.25)
-        #expect(pipeline.stage("mask")?.text("comparison") == "greater")
+        #expect(pipeline.stage("mask")?.parameters(of: ThresholdStage.self)?.value == 0.25)
+        #expect(pipeline.stage("mask")?.parameters(of: ThresholdStage.self)?.comparison == .greater)
         #expect(pipeline.stage("labels")?.output == VolumeDescriptor(shape: Coordinate(8, 16, 16), dataType: .uint64))
         #expect(pipeline.stage("save")?.output?.dataType == .uint64)
         #expect(pipeline.variables.first { $0.name == "threshold" } == ResolvedVariable(name: "threshold", value: "0.25", overridden: true))
@@ -245,6 +245,6 @@ struct ValidationTests {
         #expect(convert.stages.count == 2)
         let components = try PipelineLoader.load(file: pipelines.appendingPathComponent("threshold-components.yaml").path,
                                                  overrides: [.init(name: "input", value: input), .init(name: "output", value: directory.path + "/o.zarr")])
-        #expect(components.stages.map(\.kind).sorted() == ["components", "read", "threshold", "write", "write"])
+        #expect(components.stages.map(\.kind.name).sorted() == ["components", "read", "threshold", "write", "write"])
     }
 }

@@ -103,7 +103,7 @@ public struct BatchRunner {
 
     /// The stores, files and directories a pipeline writes.
     static func outputs(of pipeline: Pipeline) -> [String] {
-        pipeline.stages.flatMap { stage in StageKinds.named(stage.kind)?.outputs(of: stage) ?? [] }
+        pipeline.stages.flatMap(\.outputs)
     }
 
     /// A table: volume, status, blocks done, skipped and failed, and why a volume failed.

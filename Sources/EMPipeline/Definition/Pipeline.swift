@@ -36,13 +36,16 @@ public struct VolumeDescriptor: Hashable, Codable, Sendable, CustomStringConvert
     public var description: String { "\(shape) \(dataType)" }
 }
 
-/// One validated stage: its kind, every parameter (defaults filled in) and its inputs.
+/// One validated stage: its kind with its typed parameters, the values they came from and
+/// its inputs.
 public struct PipelineStage: Sendable {
     /// The stage's name (a key under `stages:`; implicit readers are named `stage.parameter`).
     public var name: String
-    /// The stage kind (`StageSchema.kind`).
-    public var kind: String
-    /// Parameter values, defaults included; optional parameters without default are absent.
+    /// The stage's kind with its decoded parameters.
+    public var configured: any ConfiguredStage
+    /// The validated values as provenance files and fingerprints record them (defaults
+    /// included; optional parameters without default are absent). The kind reads its typed
+    /// parameters, never these.
     public var values: [String: ParameterValue]
     /// Where each parameter was written (defaults point at the stage).
     public var locations: [String: SourceLocation]
@@ -58,34 +61,43 @@ public struct PipelineStage: Sendable {
     /// The stage's output, known once validation has described it.
     public var output: VolumeDescriptor?
 
+    /// Creates a stage of `configured`'s kind.
+    public init(name: String, configured: any ConfiguredStage, values: [String: ParameterValue], locations: [String: SourceLocation],
+                location: SourceLocation, inputs: [String: String], isImplicit: Bool, output: VolumeDescriptor? = nil) {
+        self.name = name
+        self.configured = configured
+        self.values = values
+        self.locations = locations
+        self.location = location
+        self.inputs = inputs
+        self.isImplicit = isImplicit
+        self.output = output
+    }
+
+    /// The stage's kind.
+    public var kind: any StageKind { configured.stageKind }
+
+    /// The stage's parameters when it is a stage of kind `Kind`, else nil.
+    public func parameters<Kind: StageKind>(of kind: Kind.Type) -> Kind.Parameters? {
+        (configured as? Configured<Kind>)?.parameters
+    }
+
     /// The stages this one waits for: its inputs and its references.
     public var dependencies: [String: String] { inputs.merging(references) { input, _ in input } }
 
     /// Where parameter `name` is written (the stage itself when it took its default).
     public func location(of name: String) -> SourceLocation { locations[name] ?? location }
 
-    /// An integer parameter.
-    public func integer(_ name: String) -> Int? { if case let .integer(v)? = values[name] { return v } else { return nil } }
-    /// A number parameter (integers are accepted where numbers are).
-    public func number(_ name: String) -> Double? {
-        switch values[name] {
-        case let .number(v)?: return v
-        case let .integer(v)?: return Double(v)
-        default: return nil
+    /// The stores the stage writes (its `.outputStore` parameters).
+    public var outputStores: [(parameter: String, address: StoreAddress)] {
+        kind.schema.parameters.filter { $0.type == .outputStore }.compactMap { parameter in
+            if case let .store(address)? = values[parameter.name] { return (parameter.name, address) } else { return nil }
         }
     }
-    /// A true/false parameter.
-    public func boolean(_ name: String) -> Bool? { if case let .boolean(v)? = values[name] { return v } else { return nil } }
-    /// A text or choice parameter.
-    public func text(_ name: String) -> String? { if case let .text(v)? = values[name] { return v } else { return nil } }
-    /// A z,y,x parameter.
-    public func coordinate(_ name: String) -> Coordinate? { if case let .coordinate(v)? = values[name] { return v } else { return nil } }
-    /// A region parameter.
-    public func region(_ name: String) -> Box? { if case let .region(v)? = values[name] { return v } else { return nil } }
-    /// A data type parameter.
-    public func dataType(_ name: String) -> DataType? { if case let .dataType(v)? = values[name] { return v } else { return nil } }
-    /// A store address parameter.
-    public func store(_ name: String) -> StoreAddress? { if case let .store(v)? = values[name] { return v } else { return nil } }
+
+    /// Every store, file or directory the stage writes (batch runs check that no two volumes
+    /// write the same one).
+    public var outputs: [String] { outputStores.map(\.address.description) + configured.writtenFiles }
 }
 
 /// A validated pipeline: variables resolved, stages typed and ordered so that every stage

@@ -119,7 +119,7 @@ struct DefinitionReader {
         let ordered = order(declared)
         var stages = describe(ordered, execution: execution)
         checkBlockMemory(stages, execution: execution, at: executionValues.locations["block_shape"] ?? sections["execution"]?.location)
-        if !declared.isEmpty && !declared.contains(where: { StageKinds.named($0.kind)?.schema.isSink == true }) {
+        if !declared.isEmpty && !declared.contains(where: \.kind.schema.isSink) {
             let sinks = StageSchema.all.filter(\.isSink).map(\.kind).joined(separator: ", ")
             diagnostics.error("the pipeline stores nothing: add a stage of kind \(sinks)", at: stagesEntry.location, key: "stages")
         }
@@ -251,20 +251,22 @@ struct DefinitionReader {
                 continue
             }
             let problemsBefore = diagnostics.diagnostics.count
-            let (values, locations): ([String: ParameterValue], [String: SourceLocation])
-            if let configured = kind as? ConfiguredStageKind {
-                (values, locations) = configuration(configured, stageEntry, entries: keys, stage: name)
+            var stage: PipelineStage
+            if kind.readsMapping {
+                stage = configured(kind, stageEntry, entries: keys, stage: name)
             } else {
                 // The other stages' names (a stage is no input of itself); taken out and put
                 // back rather than copied, so that many stages validate in linear time.
                 names.remove(name)
-                (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
-                                                 keyPrefix: "", stageNames: names, ignoring: ["kind"])
+                let (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
+                                                     keyPrefix: "", stageNames: names, ignoring: ["kind"])
                 names.insert(name)
+                let valid = diagnostics.diagnostics.count == problemsBefore
+                stage = PipelineStage(name: name, configured: valid ? Self.configured(kind, values).stage : Unconfigured(stageKind: kind),
+                                      values: values, locations: locations, location: stageEntry.location, inputs: [:], isImplicit: false)
             }
             if diagnostics.diagnostics.count > problemsBefore { unchecked.insert(name) }
-            var stage = PipelineStage(name: name, kind: kindName, values: values, locations: locations, location: stageEntry.location,
-                                      inputs: [:], isImplicit: false, output: nil)
+            let values = stage.values
             for parameter in kind.schema.parameters where parameter.type == .volume {
                 switch values[parameter.name] {
                 case let .stage(upstream)?:
@@ -273,11 +275,9 @@ struct DefinitionReader {
                     let reader = "\(name).\(parameter.name)"
                     stage.inputs[parameter.name] = reader
                     let location = stage.location(of: parameter.name)
-                    var implicit = PipelineStage(name: reader, kind: ReadStage.kind, values: [:], locations: [ReadStage.input: location],
-                                                 location: location, inputs: [:], isImplicit: true, output: nil)
-                    for readParameter in ReadStage().schema.parameters { implicit.values[readParameter.name] = readParameter.defaultValue }
-                    implicit.values[ReadStage.input] = .store(address)
-                    stages.append(implicit)
+                    let readValues = ReadStage.implicitValues(address)
+                    stages.append(PipelineStage(name: reader, configured: Self.configured(ReadStage(), readValues).stage, values: readValues,
+                                                locations: [ReadStage.input.name: location], location: location, inputs: [:], isImplicit: true))
                 default:
                     break
                 }
@@ -290,28 +290,38 @@ struct DefinitionReader {
         return stages
     }
 
-    /// The values of a stage kind that reads its own configuration from the stage's mapping
-    /// (variables substituted, `kind:` left out), its problems reported at their lines.
-    private mutating func configuration(_ kind: ConfiguredStageKind, _ stageEntry: YAMLEntry, entries: [YAMLEntry], stage: String)
-        -> ([String: ParameterValue], [String: SourceLocation]) {
+    /// A flat stage whose values passed its schema, with its typed parameters.
+    private static func configured(_ kind: any StageKind, _ values: [String: ParameterValue]) -> (stage: any ConfiguredStage, recorded: [String: ParameterValue]) {
+        do {
+            return try kind.configured(StageValues(values))
+        } catch {
+            preconditionFailure("stage kind '\(kind.name)' reads flat parameters, which cannot fail once validated: \(error)")
+        }
+    }
+
+    /// A stage of a kind that reads its own configuration from the stage's mapping (variables
+    /// substituted, `kind:` left out), its problems reported at their lines.
+    private mutating func configured(_ kind: any StageKind, _ stageEntry: YAMLEntry, entries: [YAMLEntry], stage: String) -> PipelineStage {
+        let locations = Dictionary(entries.map { ($0.key, $0.value.location(in: file)) }, uniquingKeysWith: { first, _ in first })
+        var result = PipelineStage(name: stage, configured: Unconfigured(stageKind: kind), values: [:], locations: locations,
+                                   location: stageEntry.location, inputs: [:], isImplicit: false)
         var pairs: [(Node, Node)] = []
         var failed = false
         for (key, value) in stageEntry.value.mapping ?? [:] where key.scalar?.string != "kind" {
             guard let value = substituted(value, stage: stage, key: key.scalar?.string ?? "?") else { failed = true; continue }
             pairs.append((key, value))
         }
-        guard !failed else { return ([:], [:]) }
+        guard !failed else { return result }
         let mapping = Node.mapping(Node.Mapping(pairs, .implicit, .block, stageEntry.value.mark))
         do {
-            let values = try kind.readConfiguration(mapping, file: file)
-            return (values, Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value.location(in: file)) }))
+            (result.configured, result.values) = try kind.configured(StageValues([:], mapping: mapping, file: file))
         } catch let problem as TrainingConfigurationReader.Problem {
             diagnostics.error(problem.message, at: problem.line.map { SourceLocation(file: file, line: $0) } ?? stageEntry.location,
                               stage: stage, key: problem.key.isEmpty ? nil : problem.key)
         } catch {
             diagnostics.error("\(error)", at: stageEntry.location, stage: stage)
         }
-        return ([:], [:])
+        return result
     }
 
     /// `node` with `${variable}` substituted in every scalar (marks kept), nil after a problem.
@@ -401,10 +411,9 @@ struct DefinitionReader {
         var consumers: [String: PipelineStage] = [:]
         for stage in stages { for upstream in stage.inputs.values where consumers[upstream] == nil { consumers[upstream] = stage } }
         for var stage in stages where !unchecked.contains(stage.name) {
-            guard let kind = StageKinds.named(stage.kind) else { continue }
             var inputs: [String: VolumeDescriptor] = [:]
             for (parameter, upstream) in stage.inputs.sorted(by: { $0.key < $1.key }) {
-                if let upstreamKind = kinds[upstream].flatMap(StageKinds.named), upstreamKind.schema.isSink {
+                if let upstreamKind = kinds[upstream], upstreamKind.schema.isSink {
                     diagnostics.error("stage '\(upstream)' stores its input and has no output to use here (use the stage it writes instead)",
                                       at: stage.location(of: parameter), stage: stage.name, key: parameter)
                     break
@@ -420,7 +429,7 @@ struct DefinitionReader {
             let reportedAs = consumer.flatMap { c in c.inputs.first { $0.value == stage.name }.map { (stage: c.name, parameter: $0.key) } }
             var check = StageCheck(stage: stage, inputs: inputs, references: references, execution: execution, diagnostics: diagnostics,
                                    reportedAs: reportedAs)
-            let output = kind.describe(&check)
+            let output = stage.configured.describe(&check)
             diagnostics = check.diagnostics
             guard let output else { continue }
             stage.output = output
@@ -474,21 +483,19 @@ struct DefinitionReader {
         var read: [(identity: StoreIdentity, address: StoreAddress)] = []
         for stage in stages {
             // Stored volumes that steps read after the blocks (an evaluated prediction) may be outputs.
-            for parameter in StageKinds.named(stage.kind)?.schema.parameters ?? [] where parameter.type.isInput {
-                if let address = stage.store(parameter.name) { read.append((StoreIdentity(address), address)) }
+            for parameter in stage.kind.schema.parameters where parameter.type.isInput {
+                if case let .store(address)? = stage.values[parameter.name] { read.append((StoreIdentity(address), address)) }
             }
         }
         for stage in stages {
-            guard let kind = StageKinds.named(stage.kind) else { continue }
-            for parameter in kind.schema.parameters where parameter.type == .outputStore {
-                guard let address = stage.store(parameter.name) else { continue }
+            for (parameter, address) in stage.outputStores {
                 let identity = StoreIdentity(address)
                 if let other = written.first(where: { $0.identity.overlaps(identity) }) {
-                    diagnostics.error("'\(address)' is also written by stage '\(other.stage)'", at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                    diagnostics.error("'\(address)' is also written by stage '\(other.stage)'", at: stage.location(of: parameter), stage: stage.name, key: parameter)
                 } else if let input = read.first(where: { $0.identity.overlaps(identity) }) {
                     let same = input.identity == identity ? "is" : "overlaps"
                     diagnostics.error("'\(address)' \(same) the input '\(input.address)' of this pipeline (both at \(identity)): writing it would destroy the input",
-                                      at: stage.location(of: parameter.name), stage: stage.name, key: parameter.name)
+                                      at: stage.location(of: parameter), stage: stage.name, key: parameter)
                 }
                 written.append((identity, stage.name))
             }

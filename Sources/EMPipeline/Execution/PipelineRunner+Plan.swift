@@ -60,10 +60,9 @@ extension PipelineRunner {
     func buildGraph(_ stages: [PipelineStage]) throws -> StageGraph {
         var nodes: [StageGraph.Node] = []
         for stage in stages {
-            guard let kind = StageKinds.named(stage.kind) else { preconditionFailure("stage kind '\(stage.kind)' was validated") }
             var inputs: [String: VolumeDescriptor] = [:]
             for (parameter, upstream) in stage.inputs { inputs[parameter] = pipeline.stage(upstream)?.output }
-            let implementation = try kind.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: inputs))
+            let implementation = try stage.configured.makeImplementation(for: stage, in: StageContext(pipeline: pipeline, inputs: inputs))
             nodes.append(StageGraph.Node(stage: stage, implementation: implementation))
         }
         return StageGraph(nodes: nodes)
@@ -73,8 +72,8 @@ extension PipelineRunner {
     /// the stored volumes it reads (`Stores.contentState`), the fingerprints of its inputs and
     /// references (`known`), its model's hash and its output's shape and type.
     func fingerprint(of stage: PipelineStage, contentHash: String?, known: [String: String]) -> String {
-        var text = "emflow-stage-1|kind=\(stage.kind)"
-        let outputs = Set(StageKinds.named(stage.kind)?.schema.parameters.filter { $0.type == .outputStore }.map(\.name) ?? [])
+        var text = "emflow-stage-1|kind=\(stage.kind.name)"
+        let outputs = Set(stage.outputStores.map(\.parameter))
         for (key, value) in stage.values.sorted(by: { $0.key < $1.key }) where stage.dependencies[key] == nil {
             text += "|\(key)=\(value)"
             // A stored input rewritten at the same address (another seed) is another input.

@@ -39,7 +39,7 @@ extension PipelineRunner {
             var resumed: DoneMarkers?
             if let existing = DoneMarkers.existing(root: root, stage: node.name, fingerprint: fingerprint) {
                 do {
-                    try sink.open(resume: true)
+                    try sink.open(resume: true, grid: part.grid)
                     resumed = existing
                 } catch {
                     state.events.emit("restart", ["stage": node.name, "reason": "the interrupted output cannot be reopened: \(error)"])
@@ -53,7 +53,7 @@ extension PipelineRunner {
                     try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: plan.graph, complete: false)
                 }
                 DoneMarkers.removeAll(in: root, stage: node.name)
-                try sink.open(resume: false)
+                try sink.open(resume: false, grid: part.grid)
                 markers = try DoneMarkers.start(root: root, stage: node.name, fingerprint: fingerprint)
             }
             try writeProvenance(node, sink: sink, fingerprint: fingerprint, graph: plan.graph, complete: false)

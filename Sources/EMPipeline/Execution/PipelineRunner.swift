@@ -81,14 +81,14 @@ public final class PipelineRunner {
             state.endPass(recorder)
         }
         if !succeeded() {
-            for stage in stages(.blocks) where StageKinds.named(stage.kind)?.schema.isSink == true { notAttempted(stage, pass: "write") }
+            for stage in stages(.blocks) where stage.kind.schema.isSink { notAttempted(stage, pass: "write") }
         } else if let plan = try makePlan(known: fingerprints) {
             for part in plan.parts { try runPart(part, plan: plan, state: state) }
             fingerprints.merge(plan.fingerprints) { $1 }
         }
         for stage in stages(.afterBlocks) where options.shard == nil {
             guard succeeded() else {
-                notAttempted(stage, pass: stage.kind)
+                notAttempted(stage, pass: stage.kind.name)
                 continue
             }
             fingerprints[stage.name] = fingerprint(of: stage, contentHash: nil, known: fingerprints)
@@ -99,7 +99,7 @@ public final class PipelineRunner {
 
     /// The pipeline's stages of `phase`, in definition order.
     func stages(_ phase: StagePhase) -> [PipelineStage] {
-        pipeline.stages.filter { StageKinds.named($0.kind)?.phase == phase }
+        pipeline.stages.filter { $0.kind.phase == phase }
     }
 
     /// Creates every output (or reopens the one an interrupted run of the same configuration

@@ -29,7 +29,7 @@ enum Provenance {
         let stages: [[String: Any]] = pipeline.stages.map { stage in
             var object: [String: Any] = [
                 "name": stage.name,
-                "kind": stage.kind,
+                "kind": stage.kind.name,
                 "parameters": stage.values.mapValues(\.jsonObject),
             ]
             if !stage.inputs.isEmpty { object["inputs"] = stage.inputs }

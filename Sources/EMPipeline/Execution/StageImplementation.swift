@@ -57,8 +57,8 @@ public protocol BlockSink: StageImplementation {
     var lockFile: String { get }
 
     /// Creates the output (`resume` false) or opens the output an interrupted run of the same
-    /// configuration left (`resume` true).
-    func open(resume: Bool) throws
+    /// configuration left (`resume` true); `grid` is the block layout the run stores.
+    func open(resume: Bool, grid: BlockGrid) throws
 
     /// Stores one block; `inputs` cover `inputBox(for: block.writeBox, input:)`. Called from
     /// several threads at once, for distinct blocks.

@@ -34,7 +34,7 @@ public enum PipelineReference {
     }
 
     /// The section of one stage kind: summary, when it runs, details and its parameters.
-    private static func section(_ kind: StageKind, heading: String) -> [String] {
+    private static func section(_ kind: any StageKind, heading: String) -> [String] {
         let schema = kind.schema
         var lines = ["\(heading) `\(schema.kind)`", "", schema.summary, ""]
         var facts = ["Runs " + runs(kind.phase) + "."]

@@ -12,33 +12,49 @@ import Foundation
 /// outputs), touching labels are united across block faces, and blocks are relabelled as
 /// they stream to the outputs. Memory grows with the number of components, not voxels.
 public struct ComponentsStage: StageKind {
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The mask to label (nonzero = foreground): a stage name or a store address.")
+    static let connectivity = Parameter.choice("connectivity", default: Connectivity.faces,
+                                               "Neighbours that connect: 6 (faces), 18 (faces and edges) or 26 (also corners).")
+    static let dataType = Parameter<DataType>.optional("data_type", .dataType(allowed: [.uint32, .uint64]), default: .uint64, "Element type of the labels.")
+
+    /// A components stage's parameters.
+    public struct Parameters: Sendable {
+        /// Which voxels touch.
+        public var connectivity: Connectivity
+        /// Element type of the labels.
+        public var dataType: DataType
+    }
+
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
         StageSchema(kind: "components", summary: "Labels the connected components of the nonzero voxels (1, 2, ... in scan order).",
                     details: "Runs in three passes: each block is labelled alone, labels touching across block faces are merged, and blocks are relabelled as they are written. The block labels are kept in the work directory so that an interrupted run resumes.",
-                    parameters: [
-                        .required("input", .volume, "The mask to label (nonzero = foreground): a stage name or a store address."),
-                        .optional("connectivity", .choice(Connectivity.allCases.map { String($0.neighbourCount) }), default: .text("6"),
-                                  "Neighbours that connect: 6 (faces), 18 (faces and edges) or 26 (also corners)."),
-                        .optional("data_type", .dataType(allowed: [.uint32, .uint64]), default: .dataType(.uint64), "Element type of the labels."),
-                    ])
+                    parameters: [Self.input.schema, Self.connectivity.schema, Self.dataType.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let input = check.inputs["input"] else { return nil }
+    public func parameters(_ values: StageValues) -> Parameters {
+        Parameters(connectivity: values[Self.connectivity], dataType: values[Self.dataType])
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        guard let input = check.inputs[Self.input.name] else { return nil }
         if Coordinate.minimum(check.execution.blockShape, input.shape).product >= Int(UInt32.max) {
             check.error("a block of \(check.execution.blockShape) holds too many voxels to label (at most 2^32 - 1)")
             return nil
         }
-        return input.with(dataType: check.stage.dataType("data_type") ?? .uint64)
+        return input.with(dataType: parameters.dataType)
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        ComponentLabeller(connectivity: Connectivity(neighbourCount: Int(stage.text("connectivity")!)!)!,
-                          outputType: stage.dataType("data_type") ?? .uint64, stage: stage.name)
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        ComponentLabeller(connectivity: parameters.connectivity, outputType: parameters.dataType, stage: stage.name)
     }
+}
+
+/// Connectivity is written as its neighbour count: 6, 18 or 26.
+extension Connectivity: ParameterChoice {
+    public var word: String { String(neighbourCount) }
 }
 
 /// Runs the labelling and merge passes in `prepare` and relabels blocks in `compute`.

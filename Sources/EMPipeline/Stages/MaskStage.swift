@@ -3,30 +3,33 @@ import EMVolume
 /// `kind: mask`: keeps a volume's voxels where a second volume (a region mask) is nonzero and
 /// sets the others to a fill value.
 public struct MaskStage: StageKind {
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The volume to mask: a stage name or a store address.")
+    static let mask = Parameter<VolumeReference>.required("mask", .volume, "The mask (nonzero = keep): a stage name or a store address.")
+    static let fill = Parameter<Double>.optional("fill", .anyNumber, default: 0, "Value of the voxels outside the mask.")
+
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
         StageSchema(kind: "mask", summary: "Keeps the voxels of a volume where a mask is nonzero; the others take a fill value.",
                     details: "Both volumes must have the same shape. Useful to restrict predictions or labels to a region of interest.",
-                    parameters: [
-                        .required("input", .volume, "The volume to mask: a stage name or a store address."),
-                        .required("mask", .volume, "The mask (nonzero = keep): a stage name or a store address."),
-                        .optional("fill", .anyNumber, default: .number(0), "Value of the voxels outside the mask."),
-                    ])
+                    parameters: [Self.input.schema, Self.mask.schema, Self.fill.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let input = check.inputs["input"], let mask = check.inputs["mask"] else { return nil }
+    /// The fill value.
+    public func parameters(_ values: StageValues) -> Double { values[Self.fill] }
+
+    public func describe(_ fill: Double, _ check: inout StageCheck) -> VolumeDescriptor? {
+        guard let input = check.inputs[Self.input.name], let mask = check.inputs[Self.mask.name] else { return nil }
         guard input.shape == mask.shape else {
-            check.error("incompatible shapes: the input is \(input.shape), the mask is \(mask.shape) (z,y,x voxels)", parameter: "mask")
+            check.error("incompatible shapes: the input is \(input.shape), the mask is \(mask.shape) (z,y,x voxels)", parameter: Self.mask.name)
             return nil
         }
         return input
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Masker(fill: stage.number("fill") ?? 0)
+    public func makeImplementation(_ fill: Double, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Masker(fill: fill)
     }
 }
 

@@ -6,7 +6,7 @@ import Foundation
 /// whole input volume computed in a first pass (or from a fixed range).
 public struct NormalizeStage: StageKind {
     /// How intensities are mapped.
-    public enum Mode: String, CaseIterable, Sendable {
+    public enum Mode: String, ParameterChoice, Sendable {
         /// (x - min) / (max - min) over the volume.
         case minmax
         /// (x - p_lower) / (p_upper - p_lower), percentiles of the volume (8- and 16-bit input).
@@ -17,44 +17,64 @@ public struct NormalizeStage: StageKind {
         case range
     }
 
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The volume to normalise: a stage name or a store address.")
+    static let mode = Parameter.choice("mode", default: Mode.percentile,
+                                       "minmax, percentile, zscore (whole-volume statistics) or range (fixed min and max).")
+    static let lowerPercentile = Parameter<Double>.optional("lower_percentile", .number(minimum: 0, maximum: 100), default: 1,
+                                                            "Percentile mapped to 0 in percentile mode.")
+    static let upperPercentile = Parameter<Double>.optional("upper_percentile", .number(minimum: 0, maximum: 100), default: 99,
+                                                            "Percentile mapped to 1 in percentile mode.")
+    static let minimum = Parameter<Double?>.optional("min", .anyNumber,
+                                                     "Value mapped to 0 in range mode (above max: an inverted map, e.g. darkness from 255 to 0).")
+    static let maximum = Parameter<Double?>.optional("max", .anyNumber, "Value mapped to 1 in range mode.")
+    static let clip = Parameter<Bool>.optional("clip", .boolean, default: true, "Clamp the result to [0, 1] (all modes but zscore).")
+
+    /// A normalize stage's parameters.
+    public struct Parameters: Sendable {
+        /// How intensities are mapped.
+        public var mode: Mode
+        /// Percentiles mapped to 0 and 1 (percentile mode).
+        public var percentiles: (lower: Double, upper: Double)
+        /// Values mapped to 0 and 1 (range mode).
+        public var range: (minimum: Double?, maximum: Double?)
+        /// Clamp to [0, 1].
+        public var clip: Bool
+    }
+
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
         StageSchema(kind: "normalize", summary: "Maps intensities to a standard range (float32) using statistics of the whole volume.",
                     details: "minmax, percentile and zscore compute their statistics in a first pass over the input (kept beside the outputs, so a resumed run reuses them). Percentiles are nearest-rank and need uint8 or uint16 input.",
-                    parameters: [
-                        .required("input", .volume, "The volume to normalise: a stage name or a store address."),
-                        .optional("mode", .choice(Mode.allCases.map(\.rawValue)), default: .text(Mode.percentile.rawValue),
-                                  "minmax, percentile, zscore (whole-volume statistics) or range (fixed min and max)."),
-                        .optional("lower_percentile", .number(minimum: 0, maximum: 100), default: .number(1), "Percentile mapped to 0 in percentile mode."),
-                        .optional("upper_percentile", .number(minimum: 0, maximum: 100), default: .number(99), "Percentile mapped to 1 in percentile mode."),
-                        .optional("min", .anyNumber, default: nil, "Value mapped to 0 in range mode (above max: an inverted map, e.g. darkness from 255 to 0)."),
-                        .optional("max", .anyNumber, default: nil, "Value mapped to 1 in range mode."),
-                        .optional("clip", .boolean, default: .boolean(true), "Clamp the result to [0, 1] (all modes but zscore)."),
-                    ])
+                    parameters: [Self.input.schema, Self.mode.schema, Self.lowerPercentile.schema, Self.upperPercentile.schema,
+                                 Self.minimum.schema, Self.maximum.schema, Self.clip.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let input = check.inputs["input"], let mode = Mode(rawValue: check.stage.text("mode") ?? "") else { return nil }
-        let stage = check.stage
-        switch mode {
+    public func parameters(_ values: StageValues) -> Parameters {
+        Parameters(mode: values[Self.mode], percentiles: (values[Self.lowerPercentile], values[Self.upperPercentile]),
+                   range: (values[Self.minimum], values[Self.maximum]), clip: values[Self.clip])
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        guard let input = check.inputs[Self.input.name] else { return nil }
+        switch parameters.mode {
         case .percentile:
             guard input.dataType == .uint8 || input.dataType == .uint16 else {
-                check.error("percentile mode needs uint8 or uint16 input, the input is \(input.dataType) (use minmax or zscore)", parameter: "mode")
+                check.error("percentile mode needs uint8 or uint16 input, the input is \(input.dataType) (use minmax or zscore)", parameter: Self.mode.name)
                 return nil
             }
-            guard stage.number("lower_percentile")! < stage.number("upper_percentile")! else {
-                check.error("must be below upper_percentile (\(stage.number("upper_percentile")!))", parameter: "lower_percentile")
+            guard parameters.percentiles.lower < parameters.percentiles.upper else {
+                check.error("must be below upper_percentile (\(parameters.percentiles.upper))", parameter: Self.lowerPercentile.name)
                 return nil
             }
         case .range:
-            guard let low = stage.number("min"), let high = stage.number("max") else {
-                check.error("range mode needs both min and max", parameter: stage.values["min"] == nil ? "min" : "max")
+            guard let low = parameters.range.minimum, let high = parameters.range.maximum else {
+                check.error("range mode needs both min and max", parameter: parameters.range.minimum == nil ? Self.minimum.name : Self.maximum.name)
                 return nil
             }
             guard low != high else {
-                check.error("must differ from max (\(high)); min above max inverts the map", parameter: "min")
+                check.error("must differ from max (\(high)); min above max inverts the map", parameter: Self.minimum.name)
                 return nil
             }
         case .minmax, .zscore:
@@ -63,8 +83,8 @@ public struct NormalizeStage: StageKind {
         return input.with(dataType: .float32)
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Normalizer(stage: stage)
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Normalizer(parameters: parameters, stage: stage.name)
     }
 }
 
@@ -106,19 +126,19 @@ struct Affine: Codable, Hashable, VolumeOperation {
 
 /// Normalises blocks with an affine map found in `prepare`.
 final class Normalizer: BlockTransform {
-    private let stage: PipelineStage
-    private let mode: NormalizeStage.Mode
+    private let parameters: NormalizeStage.Parameters
+    private let stageName: String
     private var affine: Affine?
 
-    init(stage: PipelineStage) {
-        self.stage = stage
-        self.mode = NormalizeStage.Mode(rawValue: stage.text("mode")!)!
+    init(parameters: NormalizeStage.Parameters, stage: String) {
+        self.parameters = parameters
+        self.stageName = stage
     }
 
     func prepare(_ context: PreparationContext) throws {
-        let clip = stage.boolean("clip") ?? true
-        if mode == .range {
-            affine = Affine(low: stage.number("min")!, high: stage.number("max")!, clip: clip)
+        let (mode, clip) = (parameters.mode, parameters.clip)
+        if mode == .range, let low = parameters.range.minimum, let high = parameters.range.maximum {
+            affine = Affine(low: low, high: high, clip: clip)
             return
         }
         let path = context.directory + "/normalization.json"
@@ -150,20 +170,20 @@ final class Normalizer: BlockTransform {
             result = Affine(low: total.minimum, high: total.maximum, clip: clip)
         case .percentile:
             let bins = histogram ?? []
-            result = Affine(low: percentile(stage.number("lower_percentile")!, of: bins),
-                            high: percentile(stage.number("upper_percentile")!, of: bins), clip: clip)
+            result = Affine(low: percentile(parameters.percentiles.lower, of: bins),
+                            high: percentile(parameters.percentiles.upper, of: bins), clip: clip)
         case .zscore:
             let deviation = total.standardDeviation
             result = Affine(shift: total.mean, scale: deviation > 0 ? 1 / deviation : 0, clip: false)
         case .range:
-            preconditionFailure("range mode needs no statistics")
+            preconditionFailure("range mode of stage '\(stageName)' was described with min and max")
         }
         try JSONFiles.write(result, to: path)
         affine = result
     }
 
     func compute(_ box: Box, inputs: [String: AnyVolume]) throws -> AnyVolume {
-        guard let affine else { preconditionFailure("normalize stage '\(stage.name)' computed before prepare") }
+        guard let affine else { preconditionFailure("normalize stage '\(stageName)' computed before prepare") }
         return AnyVolume(try inputs["input"]!.apply(affine))
     }
 }

@@ -4,41 +4,58 @@ import EMVolume
 
 /// `kind: read`: a volume from a store, optionally a region of it.
 public struct ReadStage: StageKind {
-    /// The kind's name.
-    public static let kind = "read"
-    /// The parameter naming the store.
-    public static let input = "input"
+    /// The store to read.
+    static let input = Parameter<StoreAddress>.required("input", .existingStore, "The volume to read, e.g. data.h5:volumes/raw or out.zarr/pred.")
+    static let roi = Parameter<Box?>.optional("roi", .region, "Only this region z0:z1,y0:y1,x0:x1 (voxels); the output starts at its corner.")
+    static let padValue = Parameter<Double>.optional("pad_value", .anyNumber, default: 0, "Value of voxels read outside the stored volume (halo at the edges).")
+
+    /// A read stage's parameters.
+    public struct Parameters: Sendable {
+        /// The store.
+        public var input: StoreAddress
+        /// The region read (nil: the whole volume).
+        public var roi: Box?
+        /// The value of voxels outside the stored volume.
+        public var padValue: Double
+    }
 
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
-        StageSchema(kind: Self.kind, summary: "Reads a volume from an HDF5, Zarr or TIFF store.",
+        StageSchema(kind: "read", summary: "Reads a volume from an HDF5, Zarr or TIFF store.",
                     details: "Stages whose input is a store address read it through an implicit read stage with default parameters. Halo voxels outside the stored volume take pad_value; with a roi, halo voxels around the roi are read from the volume.",
-                    parameters: [
-                        .required(Self.input, .existingStore, "The volume to read, e.g. data.h5:volumes/raw or out.zarr/pred."),
-                        .optional("roi", .region, default: nil, "Only this region z0:z1,y0:y1,x0:x1 (voxels); the output starts at its corner."),
-                        .optional("pad_value", .anyNumber, default: .number(0), "Value of voxels read outside the stored volume (halo at the edges)."),
-                    ])
+                    parameters: [Self.input.schema, Self.roi.schema, Self.padValue.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let address = check.stage.store(Self.input) else { return nil }
+    public func parameters(_ values: StageValues) -> Parameters {
+        Parameters(input: values[Self.input], roi: values[Self.roi], padValue: values[Self.padValue])
+    }
+
+    /// The implicit reader of `address` (default parameters), as the values validation gives it.
+    static func implicitValues(_ address: StoreAddress) -> [String: ParameterValue] {
+        var values = [Self.input.name: ParameterValue.store(address)]
+        for parameter in ReadStage().schema.parameters { values[parameter.name] = values[parameter.name] ?? parameter.defaultValue }
+        return values
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        let address = parameters.input
         let metadata: VolumeMetadata
         do {
             metadata = try Stores.open(address).metadata
         } catch {
-            check.error("missing input: cannot open '\(address)': \(error)", parameter: Self.input)
+            check.error("missing input: cannot open '\(address)': \(error)", parameter: Self.input.name)
             return nil
         }
         if let reason = Stores.incompleteness(of: address) {
-            check.error("\(StorageError.incomplete(address: address.description, reason: reason))", parameter: Self.input)
+            check.error("\(StorageError.incomplete(address: address.description, reason: reason))", parameter: Self.input.name)
             return nil
         }
         var descriptor = VolumeDescriptor(metadata: metadata)
-        if let roi = check.stage.region("roi") {
+        if let roi = parameters.roi {
             guard metadata.bounds.contains(roi) else {
-                check.error("roi \(roi) is not inside the volume '\(address)' of shape \(metadata.shape)", parameter: "roi")
+                check.error("roi \(roi) is not inside the volume '\(address)' of shape \(metadata.shape)", parameter: Self.roi.name)
                 return nil
             }
             descriptor.shape = roi.shape
@@ -47,9 +64,8 @@ public struct ReadStage: StageKind {
         return descriptor
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        let store = try Stores.open(stage.store(Self.input)!)
-        return Reader(store: store, corner: stage.region("roi")?.offset ?? .zero, pad: stage.number("pad_value") ?? 0)
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Reader(store: try Stores.open(parameters.input), corner: parameters.roi?.offset ?? .zero, pad: parameters.padValue)
     }
 }
 

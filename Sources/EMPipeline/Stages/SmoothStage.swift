@@ -4,6 +4,19 @@ import Foundation
 /// `kind: smooth`: a Gaussian blur (float32), separable, with its own halo; voxels beyond the
 /// volume's faces are mirrored in, as scipy.ndimage.gaussian_filter's default mode does.
 public struct SmoothStage: StageKind {
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The volume to blur: a stage name or a store address.")
+    static let sigma = Parameter<Double>.required("sigma", .number(minimum: 0, maximum: 64), "Standard deviation in y and x, in voxels.")
+    static let sigmaZ = Parameter<Double>.optional("sigma_z", .number(minimum: 0, maximum: 64), default: 0,
+                                                   "Standard deviation in z, in voxels (0: each section on its own).")
+
+    /// Standard deviations in voxels.
+    public struct Parameters: Sendable {
+        /// In y and x.
+        public var sigma: Double
+        /// In z.
+        public var sigmaZ: Double
+    }
+
     /// Creates the kind.
     public init() {}
 
@@ -12,26 +25,25 @@ public struct SmoothStage: StageKind {
                     details: "The kernel reaches 4 standard deviations (rounded), so each block reads that much context; voxels "
                         + "beyond the volume's faces are mirrored in (scipy.ndimage.gaussian_filter with mode='reflect' "
                         + "gives the same values).",
-                    parameters: [
-                        .required("input", .volume, "The volume to blur: a stage name or a store address."),
-                        .required("sigma", .number(minimum: 0, maximum: 64), "Standard deviation in y and x, in voxels."),
-                        .optional("sigma_z", .number(minimum: 0, maximum: 64), default: .number(0),
-                                  "Standard deviation in z, in voxels (0: each section on its own)."),
-                    ])
+                    parameters: [Self.input.schema, Self.sigma.schema, Self.sigmaZ.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        if check.stage.number("sigma") == 0, check.stage.number("sigma_z") == 0 {
+    public func parameters(_ values: StageValues) -> Parameters {
+        Parameters(sigma: values[Self.sigma], sigmaZ: values[Self.sigmaZ])
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        if parameters.sigma == 0, parameters.sigmaZ == 0 {
             check.error("sigma and sigma_z are both 0, so there is nothing to blur: give sigma (y, x) or sigma_z a positive value",
-                        parameter: "sigma")
+                        parameter: Self.sigma.name)
             return nil
         }
-        return check.inputs["input"]?.with(dataType: .float32)
+        return check.inputs[Self.input.name]?.with(dataType: .float32)
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Smoother(blur: GaussianBlur(sigma: (z: stage.number("sigma_z")!, y: stage.number("sigma")!, x: stage.number("sigma")!),
-                                    volumeShape: context.inputs["input"]!.shape))
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Smoother(blur: GaussianBlur(sigma: (z: parameters.sigmaZ, y: parameters.sigma, x: parameters.sigma),
+                                    volumeShape: context.inputs[Self.input.name]!.shape))
     }
 }
 

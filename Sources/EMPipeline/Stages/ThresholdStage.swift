@@ -3,7 +3,7 @@ import EMVolume
 /// `kind: threshold`: a binary mask (uint8 0/1) of the voxels beyond a value.
 public struct ThresholdStage: StageKind {
     /// The comparisons `comparison:` accepts.
-    public enum Comparison: String, CaseIterable, Sendable {
+    public enum Comparison: String, ParameterChoice, Sendable {
         case greater, greater_equal, less, less_equal
 
         /// True when `value` passes against `threshold`.
@@ -18,34 +18,39 @@ public struct ThresholdStage: StageKind {
         }
     }
 
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The volume to threshold: a stage name or a store address.")
+    static let value = Parameter<Double>.required("value", .anyNumber, "The threshold.")
+    static let comparison = Parameter.choice("comparison", default: Comparison.greater, "How a voxel is compared with the value.")
+
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
         StageSchema(kind: "threshold", summary: "Marks the voxels beyond a value: 1 where the comparison holds, else 0 (uint8).",
-                    parameters: [
-                        .required("input", .volume, "The volume to threshold: a stage name or a store address."),
-                        .required("value", .anyNumber, "The threshold."),
-                        .optional("comparison", .choice(Comparison.allCases.map(\.rawValue)), default: .text(Comparison.greater.rawValue),
-                                  "How a voxel is compared with the value."),
-                    ])
+                    parameters: [Self.input.schema, Self.value.schema, Self.comparison.schema])
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        check.inputs["input"]?.with(dataType: .uint8)
+    public func parameters(_ values: StageValues) -> Threshold {
+        Threshold(value: values[Self.value], comparison: values[Self.comparison])
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Thresholder(operation: Threshold(value: stage.number("value")!, comparison: Comparison(rawValue: stage.text("comparison")!)!))
+    public func describe(_ parameters: Threshold, _ check: inout StageCheck) -> VolumeDescriptor? {
+        check.inputs[Self.input.name]?.with(dataType: .uint8)
+    }
+
+    public func makeImplementation(_ parameters: Threshold, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Thresholder(operation: parameters)
     }
 }
 
-/// The threshold of one volume, for every element type.
-struct Threshold: VolumeOperation {
-    let value: Double
-    let comparison: ThresholdStage.Comparison
+/// The threshold of one volume, for every element type (a threshold stage's parameters).
+public struct Threshold: VolumeOperation, Sendable {
+    /// The threshold.
+    public let value: Double
+    /// How a voxel is compared with it.
+    public let comparison: ThresholdStage.Comparison
 
-    func run<T: VoxelScalar>(_ volume: Volume<T>) -> Volume<UInt8> {
+    public func run<T: VoxelScalar>(_ volume: Volume<T>) -> Volume<UInt8> {
         var mask = Volume<UInt8>(box: volume.box)
         let (value, comparison) = (self.value, self.comparison)
         volume.storage.withUnsafeBufferPointer { source in

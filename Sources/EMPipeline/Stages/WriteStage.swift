@@ -6,50 +6,75 @@ import Foundation
 
 /// `kind: write`: stores a volume in an HDF5, Zarr or TIFF store, chunk by chunk.
 public struct WriteStage: StageKind {
-    /// The kind's name.
-    public static let kind = "write"
+    static let input = Parameter<VolumeReference>.required("input", .volume, "The volume to store: a stage name or a store address.")
+    static let output = Parameter<StoreAddress>.required("output", .outputStore, "Where to write, e.g. out.zarr/labels, out.h5:volumes/labels, 'slices/*.tif'.")
+    static let dataType = Parameter<DataType?>.optional("data_type", .anyDataType, "Element type of the output (default: the input's); values are rounded and clamped.")
+    static let chunks = Parameter<Coordinate?>.optional("chunks", .shape, "Chunk shape z,y,x of the output (default: the block shape, cut to the volume). The block shape must be a multiple of it. TIFF is always written in whole sections.")
+    static let codec = Parameter<String?>.optional("codec", .choice(Codec.commandLineNames),
+                                                   "Chunk compression (default: zstd for Zarr, gzip for HDF5 and TIFF). HDF5 writes raw or gzip; TIFF raw, gzip, zlib or zstd.")
+    static let level = Parameter<Int?>.optional("level", .integer(minimum: 1, maximum: 22), "Compression level (codec default when absent).")
+    static let zarrVersion = Parameter<Int>.optional("zarr_version", .integer(minimum: 2, maximum: 3), default: 2, "Zarr format of a Zarr output.")
+    static let overwrite = Parameter<Bool>.optional("overwrite", .boolean, default: false, "Replace an existing output that emflow did not write.")
+
+    /// A write stage's parameters.
+    public struct Parameters: Sendable {
+        /// Where to write.
+        public var output: StoreAddress
+        /// Element type of the output (nil: the input's).
+        public var dataType: DataType?
+        /// Chunk shape (nil: the block shape cut to the volume).
+        public var chunks: Coordinate?
+        /// Compression by its command-line name (nil: the format's default).
+        public var codec: String?
+        /// Compression level (nil: the codec's default).
+        public var level: Int?
+        /// Zarr format of a Zarr output.
+        public var zarrVersion: Int
+        /// Replace an output emflow did not write.
+        public var overwrite: Bool
+
+        /// The codec written: the one named, else the format's default.
+        var codecName: String { codec ?? WriteStage.defaultCodec(for: output.format) }
+    }
 
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
-        StageSchema(kind: Self.kind, summary: "Writes a volume to an HDF5, Zarr or TIFF store.",
+        StageSchema(kind: "write", summary: "Writes a volume to an HDF5, Zarr or TIFF store.",
                     details: "Done markers and a provenance file are kept beside the output; re-running the pipeline skips blocks already written by the same configuration. An existing output not written by emflow is replaced only with overwrite: true.",
-                    parameters: [
-                        .required("input", .volume, "The volume to store: a stage name or a store address."),
-                        .required("output", .outputStore, "Where to write, e.g. out.zarr/labels, out.h5:volumes/labels, 'slices/*.tif'."),
-                        .optional("data_type", .anyDataType, default: nil, "Element type of the output (default: the input's); values are rounded and clamped."),
-                        .optional("chunks", .shape, default: nil, "Chunk shape z,y,x of the output (default: the block shape, cut to the volume). The block shape must be a multiple of it. TIFF is always written in whole sections."),
-                        .optional("codec", .choice(Codec.commandLineNames), default: nil,
-                                  "Chunk compression (default: zstd for Zarr, gzip for HDF5 and TIFF). HDF5 writes raw or gzip; TIFF raw, gzip, zlib or zstd."),
-                        .optional("level", .integer(minimum: 1, maximum: 22), default: nil, "Compression level (codec default when absent)."),
-                        .optional("zarr_version", .integer(minimum: 2, maximum: 3), default: .integer(2), "Zarr format of a Zarr output."),
-                        .optional("overwrite", .boolean, default: .boolean(false), "Replace an existing output that emflow did not write."),
-                    ],
+                    parameters: [Self.input.schema, Self.output.schema, Self.dataType.schema, Self.chunks.schema, Self.codec.schema,
+                                 Self.level.schema, Self.zarrVersion.schema, Self.overwrite.schema],
                     isSink: true)
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let input = check.inputs["input"], let address = check.stage.store("output") else { return nil }
-        let stage = check.stage
+    public func parameters(_ values: StageValues) -> Parameters {
+        Parameters(output: values[Self.output], dataType: values[Self.dataType], chunks: values[Self.chunks], codec: values[Self.codec],
+                   level: values[Self.level], zarrVersion: values[Self.zarrVersion], overwrite: values[Self.overwrite])
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        guard let input = check.inputs[Self.input.name] else { return nil }
+        let address = parameters.output
         let blockShape = check.execution.blockShape
         var valid = true
-        let dataType = stage.dataType("data_type") ?? input.dataType
+        let dataType = parameters.dataType ?? input.dataType
         if address.format == .tiff {
             if ![.uint8, .uint16, .float32].contains(dataType) {
                 check.error("TIFF holds uint8, uint16 or float32 voxels, not \(dataType) (set data_type or write Zarr or HDF5)",
-                            parameter: stage.values["data_type"] == nil ? "output" : "data_type")
+                            parameter: parameters.dataType == nil ? Self.output.name : Self.dataType.name)
                 valid = false
             }
             if blockShape.y < input.shape.y || blockShape.x < input.shape.x {
-                check.error("TIFF is written in whole sections: block_shape \(blockShape) must cover y and x of the volume \(input.shape)", parameter: "output")
+                check.error("TIFF is written in whole sections: block_shape \(blockShape) must cover y and x of the volume \(input.shape)",
+                            parameter: Self.output.name)
                 valid = false
             }
         }
-        let chunks = Self.chunkShape(stage, address: address, blockShape: blockShape, shape: input.shape)
+        let chunks = Self.chunkShape(parameters, blockShape: blockShape, shape: input.shape)
         for axis in 0..<3 where blockShape[axis] % chunks[axis] != 0 && blockShape[axis] < input.shape[axis] {
             check.error("block_shape \(blockShape) is not a multiple of chunks \(chunks): blocks would not be chunk-aligned",
-                        parameter: stage.values["chunks"] == nil ? nil : "chunks")
+                        parameter: parameters.chunks == nil ? nil : Self.chunks.name)
             valid = false
             break
         }
@@ -57,18 +82,17 @@ public struct WriteStage: StageKind {
             check.error("block_shape \(blockShape) is larger than the volume \(input.shape) and edge_fit is valid: nothing would be written")
             valid = false
         }
-        let codec = stage.text("codec") ?? Self.defaultCodec(for: address.format)
         let supported = Self.codecs(for: address.format)
-        if !supported.contains(codec) {
-            check.error("codec '\(codec)' cannot be written to \(address.format.rawValue.uppercased()) (supported: \(supported.joined(separator: ", ")))",
-                        parameter: stage.values["codec"] == nil ? nil : "codec")
+        if !supported.contains(parameters.codecName) {
+            check.error("codec '\(parameters.codecName)' cannot be written to \(address.format.rawValue.uppercased()) (supported: \(supported.joined(separator: ", ")))",
+                        parameter: parameters.codec == nil ? nil : Self.codec.name)
             valid = false
         }
         if let pid = OutputLock.holder(of: address) {
-            check.error("\(OutputLock.inUse(address.description, pid: pid))", parameter: "output")
+            check.error("\(OutputLock.inUse(address.description, pid: pid))", parameter: Self.output.name)
             valid = false
-        } else if stage.boolean("overwrite") != true && Stores.exists(address) && !Self.writtenByEmflow(address) {
-            check.error("'\(address)' already exists and was not written by emflow: set overwrite: true to replace it", parameter: "output")
+        } else if !parameters.overwrite && Stores.exists(address) && !Self.writtenByEmflow(address) {
+            check.error("'\(address)' already exists and was not written by emflow: set overwrite: true to replace it", parameter: Self.output.name)
             valid = false
         }
         guard valid else { return nil }
@@ -76,9 +100,9 @@ public struct WriteStage: StageKind {
     }
 
     /// The output's chunks: one section for TIFF, else `chunks` or the block shape cut to the volume.
-    static func chunkShape(_ stage: PipelineStage, address: StoreAddress, blockShape: Coordinate, shape: Coordinate) -> Coordinate {
-        if address.format == .tiff { return Coordinate(1, shape.y, shape.x) }
-        return Coordinate.minimum(stage.coordinate("chunks") ?? blockShape, shape)
+    static func chunkShape(_ parameters: Parameters, blockShape: Coordinate, shape: Coordinate) -> Coordinate {
+        if parameters.output.format == .tiff { return Coordinate(1, shape.y, shape.x) }
+        return Coordinate.minimum(parameters.chunks ?? blockShape, shape)
     }
 
     /// The codec an output of `format` gets when the stage names none.
@@ -100,14 +124,12 @@ public struct WriteStage: StageKind {
         FileManager.default.fileExists(atPath: Stores.sidecarPath(for: address, name: Provenance.name))
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        guard let output = stage.output, let input = context.inputs["input"] else { preconditionFailure("write stage '\(stage.name)' was described") }
-        let address = stage.store("output")!
-        let chunks = Self.chunkShape(stage, address: address, blockShape: context.execution.blockShape, shape: input.shape)
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        guard let output = stage.output, let input = context.inputs[Self.input.name] else { preconditionFailure("write stage '\(stage.name)' was described") }
+        let chunks = Self.chunkShape(parameters, blockShape: context.execution.blockShape, shape: input.shape)
         let spec = VolumeSpec(shape: output.shape, dataType: output.dataType, chunkShape: chunks, voxelSize: output.voxelSize,
-                              origin: output.origin,
-                              codec: try Codec.parse(stage.text("codec") ?? Self.defaultCodec(for: address.format), level: stage.integer("level")))
-        return Writer(address: address, spec: spec, zarr: ZarrOptions(version: stage.integer("zarr_version") ?? 2))
+                              origin: output.origin, codec: try Codec.parse(parameters.codecName, level: parameters.level))
+        return Writer(address: parameters.output, spec: spec, zarr: ZarrOptions(version: parameters.zarrVersion))
     }
 }
 
@@ -130,7 +152,7 @@ final class Writer: BlockSink {
 
     var lockFile: String { OutputLock.lockPath(for: outputAddress) }
 
-    func open(resume: Bool) throws {
+    func open(resume: Bool, grid: BlockGrid) throws {
         if resume {
             let existing = try Stores.open(outputAddress, writable: true)
             let m = existing.metadata

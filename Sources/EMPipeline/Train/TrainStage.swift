@@ -10,11 +10,9 @@ import Yams
 ///
 /// The stage's keys are those of an `emflow train` configuration file (`TrainingConfiguration`),
 /// read by the same `TrainingConfigurationReader`, so both take and check exactly the same keys.
-public struct TrainStage: StageKind, ConfiguredStageKind {
-    /// The kind's name.
-    public static let kind = "train"
-    /// The parameter holding the decoded configuration (JSON) in a validated stage.
-    static let configurationKey = "configuration"
+public struct TrainStage: StageKind {
+    /// The value provenance files and fingerprints record: the configuration as JSON.
+    static let recordKey = "configuration"
 
     /// Creates the kind.
     public init() {}
@@ -47,33 +45,33 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
             let (type, required, doc) = Self.documentation[key] ?? (.text, false, "A section of the training configuration (see `emflow train`).")
             return ParameterSchema(name: key, type: type, defaultValue: nil, required: required, doc: doc)
         }
-        return StageSchema(kind: Self.kind, summary: "Trains a 3D U-Net (the keys of an `emflow train` configuration) before the blockwise stages run.",
+        return StageSchema(kind: "train", summary: "Trains a 3D U-Net (the keys of an `emflow train` configuration) before the blockwise stages run.",
                            details: "A predict stage of the same pipeline uses the trained network with `model: <train stage name>`: the best checkpoint (output/best) when validation is configured, else the last (output/last). A re-run of the same configuration skips the training; an interrupted one resumes from output/last.",
                            parameters: parameters, isSink: true)
     }
 
     public var phase: StagePhase { .beforeBlocks }
 
-    func readConfiguration(_ mapping: Node, file: String) throws -> [String: ParameterValue] {
-        let configuration = try TrainingConfigurationReader.read(mapping, file: file)
-        return [Self.configurationKey: .text(try JSONFiles.text(configuration))]
+    public var readsMapping: Bool { true }
+
+    /// The stage's mapping read as an `emflow train` configuration file is.
+    public func parameters(_ values: StageValues) throws -> TrainingConfiguration {
+        guard let mapping = values.mapping else { preconditionFailure("a train stage is read from its mapping") }
+        return try TrainingConfigurationReader.read(mapping, file: values.file)
     }
 
-    public func outputs(of stage: PipelineStage) -> [String] { (try? Self.configuration(stage)).map { [$0.output] } ?? [] }
-
-    /// The training configuration of a validated train stage.
-    static func configuration(_ stage: PipelineStage) throws -> TrainingConfiguration {
-        guard let text = stage.text(configurationKey) else { preconditionFailure("train stage '\(stage.name)' was read") }
-        return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(text.utf8))
+    public func recordedValues(_ configuration: TrainingConfiguration, validated: [String: ParameterValue]) -> [String: ParameterValue] {
+        [Self.recordKey: .text((try? JSONFiles.text(configuration)) ?? "")]
     }
+
+    public func writtenFiles(_ configuration: TrainingConfiguration) -> [String] { [configuration.output] }
 
     /// The checkpoint directory a predict stage uses: `best` with validation, else `last`.
     static func checkpoint(_ configuration: TrainingConfiguration) -> String {
         configuration.output + "/" + (configuration.validation == nil ? TrainingSession.lastDirectory : TrainingSession.bestDirectory)
     }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
-        guard let configuration = try? Self.configuration(check.stage) else { return nil }
+    public func describe(_ configuration: TrainingConfiguration, _ check: inout StageCheck) -> VolumeDescriptor? {
         let validation = configuration.validation
         var volumes: [String: VolumeDescriptor] = [:]
         for (key, text) in [("raw", configuration.raw), ("label", configuration.label),
@@ -111,8 +109,8 @@ public struct TrainStage: StageKind, ConfiguredStageKind {
         return Box(shape: shape).contains(box)
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Trainer(configuration: try Self.configuration(stage))
+    public func makeImplementation(_ configuration: TrainingConfiguration, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Trainer(configuration: configuration)
     }
 }
 

@@ -10,7 +10,8 @@ import Foundation
 /// components across block faces and writes every object once.
 final class Detector: BlockSink {
     private let stageName: String
-    private let grid: BlockGrid
+    /// The run's block layout, given when the output is opened.
+    private var grid: BlockGrid?
     private let placement: VoxelPlacement
     private let settings: DetectionSettings
     private let files: [DetectionFile]
@@ -20,9 +21,8 @@ final class Detector: BlockSink {
     /// (3), score sum, score maximum, lower corner (3), upper corner (3).
     private static let tableWidth = 15
 
-    init(stage: String, grid: BlockGrid, placement: VoxelPlacement, settings: DetectionSettings, files: [DetectionFile]) {
+    init(stage: String, placement: VoxelPlacement, settings: DetectionSettings, files: [DetectionFile]) {
         self.stageName = stage
-        self.grid = grid
         self.placement = placement
         self.settings = settings
         self.files = files
@@ -36,7 +36,8 @@ final class Detector: BlockSink {
     private var tables: String { workDirectory + "/blocks" }
     private var scratchAddress: StoreAddress { StoreAddress(format: .zarr, path: workDirectory + "/labels.zarr") }
 
-    func open(resume: Bool) throws {
+    func open(resume: Bool, grid: BlockGrid) throws {
+        self.grid = grid
         if resume {
             scratch = try Stores.open(scratchAddress, writable: true)
             return
@@ -49,7 +50,7 @@ final class Detector: BlockSink {
     }
 
     func store(_ block: Block, inputs: [String: AnyVolume]) throws {
-        guard let scratch, let volume = inputs["input"] else { preconditionFailure("detect stage '\(stageName)' stored before open") }
+        guard let scratch, let grid, let volume = inputs["input"] else { preconditionFailure("detect stage '\(stageName)' stored before open") }
         guard let inside = block.writeBox.intersection(grid.region) else { return }
         let labelled = try volume.cropped(to: inside).apply(LabelForDetection(settings: settings))
         try scratch.write(labelled.labels)
@@ -66,7 +67,7 @@ final class Detector: BlockSink {
     /// Merges the blocks and writes the files; leaves them alone when some block was not
     /// labelled (the run reports those blocks as failed).
     func close() throws {
-        guard let scratch else { return }
+        guard let scratch, let grid else { return }
         var blocks: [[ComponentStatistics]] = []
         for id in 0..<grid.count {
             guard let data = FileManager.default.contents(atPath: tables + "/\(id)") else { return }

@@ -8,107 +8,120 @@ import Foundation
 /// and PR-AUC, object F1, CREMI distances) once the stages writing them have finished, and
 /// writes the report (report.html, report.json, report.md).
 public struct EvaluateStage: StageKind {
-    /// The kind's name.
-    public static let kind = "evaluate"
+    static let prediction = Parameter<VolumeReference>.required("prediction", .storedVolume, "The scores (float32, uint8 or uint16): a write stage of this pipeline or the address of an existing volume.")
+    static let truth = Parameter<VolumeReference>.required("truth", .storedVolume, "The ground-truth labels (integer): a write stage or the address of an existing volume.")
+    static let mask = Parameter<VolumeReference?>.optional("mask", .storedVolume, "Integer mask: voxels where it is 0 are ignored.")
+    static let raw = Parameter<VolumeReference?>.optional("raw", .storedVolume, "Raw EM data drawn under the slice overlays.")
+    static let output = Parameter<String>.required("output", .text, "Directory of the report (created): report.html, report.json, report.md.")
+    static let reportName = Parameter<String?>.optional("name", .text, "Name of this prediction in the report (default: the stage name).")
+    static let threshold = Parameter<Double>.optional("threshold", .anyNumber, default: 0.5, "Voxels whose score is at least this are predicted positive (voxel and object metrics).")
+    static let scoreScale = Parameter<Double?>.optional("score_scale", .number(minimum: 0, maximum: nil),
+                                                        "Factor from stored prediction values to scores (default: 1/255 for uint8, 1/65535 for uint16, 1 for float32).")
+    static let background = Parameter<Int>.optional("background", .integer(minimum: 0, maximum: nil), default: 0, "Truth label value of background voxels; other values are positive.")
+    static let invalid = Parameter<Int?>.optional("invalid", .integer(minimum: 0, maximum: nil), "Truth label value of invalid voxels, which are ignored (as in CREMI).")
+    static let objects = Parameter<Bool>.optional("objects", .boolean, default: true, "Compute object metrics (components matched by centre distance).")
+    static let matchTolerance = Parameter<Double>.optional("match_tolerance", .number(minimum: 0, maximum: nil), default: 200, "Object matching: largest centre distance in nm.")
+    static let minimumSize = Parameter<Int>.optional("minimum_size", .integer(minimum: 1, maximum: nil), default: 1, "Object metrics: smallest predicted object in voxels.")
+    static let cremi = Parameter<Bool>.optional("cremi", .boolean, default: true, "Compute CREMI cleft distances (ADGT, ADF).")
+    static let overlays = Parameter<Int>.optional("overlays", .integer(minimum: 0, maximum: nil), default: 3, "Number of z sections drawn as overlays in the report.")
+
+    /// An evaluate stage's parameters.
+    public struct Parameters: Sendable {
+        /// The volumes by role (prediction, truth, mask, raw); absent roles are left out.
+        public var volumes: [String: VolumeReference]
+        /// The report's directory.
+        public var output: String
+        /// The prediction's name in the report (nil: the stage name).
+        public var name: String?
+        /// The metrics and their settings.
+        public var options: EvaluationOptions
+    }
 
     /// Creates the kind.
     public init() {}
 
     public var schema: StageSchema {
-        StageSchema(kind: Self.kind, summary: "Evaluates a prediction against ground truth and writes an HTML, JSON and Markdown report.",
+        StageSchema(kind: "evaluate", summary: "Evaluates a prediction against ground truth and writes an HTML, JSON and Markdown report.",
                     details: "Runs after every blockwise stage has finished, streaming z slabs of the stored volumes (memory bounded by a slab, not the volume), with the same metrics as `emflow evaluate`: voxel precision, recall, F1, PR-AUC and ROC-AUC; object F1 (components matched by centre distance); CREMI cleft distances. The evaluation runs on every run (the volumes it reads may have changed), and only when every block of the run succeeded.",
-                    parameters: [
-                        .required("prediction", .storedVolume, "The scores (float32, uint8 or uint16): a write stage of this pipeline or the address of an existing volume."),
-                        .required("truth", .storedVolume, "The ground-truth labels (integer): a write stage or the address of an existing volume."),
-                        .optional("mask", .storedVolume, default: nil, "Integer mask: voxels where it is 0 are ignored."),
-                        .optional("raw", .storedVolume, default: nil, "Raw EM data drawn under the slice overlays."),
-                        .required("output", .text, "Directory of the report (created): report.html, report.json, report.md."),
-                        .optional("name", .text, default: nil, "Name of this prediction in the report (default: the stage name)."),
-                        .optional("threshold", .anyNumber, default: .number(0.5), "Voxels whose score is at least this are predicted positive (voxel and object metrics)."),
-                        .optional("score_scale", .number(minimum: 0, maximum: nil), default: nil,
-                                  "Factor from stored prediction values to scores (default: 1/255 for uint8, 1/65535 for uint16, 1 for float32)."),
-                        .optional("background", .integer(minimum: 0, maximum: nil), default: .integer(0), "Truth label value of background voxels; other values are positive."),
-                        .optional("invalid", .integer(minimum: 0, maximum: nil), default: nil, "Truth label value of invalid voxels, which are ignored (as in CREMI)."),
-                        .optional("objects", .boolean, default: .boolean(true), "Compute object metrics (components matched by centre distance)."),
-                        .optional("match_tolerance", .number(minimum: 0, maximum: nil), default: .number(200), "Object matching: largest centre distance in nm."),
-                        .optional("minimum_size", .integer(minimum: 1, maximum: nil), default: .integer(1), "Object metrics: smallest predicted object in voxels."),
-                        .optional("cremi", .boolean, default: .boolean(true), "Compute CREMI cleft distances (ADGT, ADF)."),
-                        .optional("overlays", .integer(minimum: 0, maximum: nil), default: .integer(3), "Number of z sections drawn as overlays in the report."),
-                    ],
+                    parameters: [Self.prediction.schema, Self.truth.schema, Self.mask.schema, Self.raw.schema, Self.output.schema,
+                                 Self.reportName.schema, Self.threshold.schema, Self.scoreScale.schema, Self.background.schema,
+                                 Self.invalid.schema, Self.objects.schema, Self.matchTolerance.schema, Self.minimumSize.schema,
+                                 Self.cremi.schema, Self.overlays.schema],
                     isSink: true)
     }
 
     public var phase: StagePhase { .afterBlocks }
 
-    public func describe(_ check: inout StageCheck) -> VolumeDescriptor? {
+    public func parameters(_ values: StageValues) -> Parameters {
+        var options = EvaluationOptions(threshold: values[Self.threshold],
+                                        truthRule: TruthRule(background: UInt64(values[Self.background]), invalid: values[Self.invalid].map(UInt64.init)),
+                                        scoreScale: values[Self.scoreScale])
+        options.objects = values[Self.objects]
+            ? ObjectOptions(minimumSize: .voxels(values[Self.minimumSize]), criterion: .centreDistance(tolerance: values[Self.matchTolerance]))
+            : nil
+        if !values[Self.cremi] { options.cremi = nil }
+        options.overlaySections = values[Self.overlays]
+        let volumes: [String: VolumeReference?] = [Self.prediction.name: values[Self.prediction], Self.truth.name: values[Self.truth],
+                                                   Self.mask.name: values[Self.mask], Self.raw.name: values[Self.raw]]
+        return Parameters(volumes: volumes.compactMapValues { $0 }, output: values[Self.output], name: values[Self.reportName], options: options)
+    }
+
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
         var described: [String: VolumeDescriptor] = [:]
-        for name in ["prediction", "truth", "mask", "raw"] {
-            guard check.stage.values[name] != nil else { continue }
-            if let writer = check.references[name] {
-                guard writer.kind == WriteStage.kind, let output = writer.output else {
-                    check.error("stage '\(writer.name)' is a \(writer.kind) stage; \(name) names a write stage or a store address", parameter: name)
+        for role in [Self.prediction, Self.truth].map(\.name) + [Self.mask, Self.raw].map(\.name) {
+            guard let volume = parameters.volumes[role] else { continue }
+            switch volume {
+            case .stage:
+                guard let writer = check.references[role] else { return nil }
+                guard writer.parameters(of: WriteStage.self) != nil, let output = writer.output else {
+                    check.error("stage '\(writer.name)' is a \(writer.kind.name) stage; \(role) names a write stage or a store address", parameter: role)
                     return nil
                 }
-                described[name] = output
-            } else {
-                let address = check.stage.store(name)!
+                described[role] = output
+            case let .store(address):
                 do {
-                    let m = try Stores.open(address).metadata
-                    described[name] = VolumeDescriptor(metadata: m)
+                    described[role] = VolumeDescriptor(metadata: try Stores.open(address).metadata)
                 } catch {
-                    check.error("missing input: cannot open '\(address)': \(error)", parameter: name)
+                    check.error("missing input: cannot open '\(address)': \(error)", parameter: role)
                     return nil
                 }
             }
         }
-        guard let prediction = described["prediction"], let truth = described["truth"] else { return nil }
+        guard let prediction = described[Self.prediction.name], let truth = described[Self.truth.name] else { return nil }
         guard [.float32, .uint8, .uint16].contains(prediction.dataType) else {
-            check.error("the prediction holds \(prediction.dataType) voxels; scores are float32, uint8 or uint16", parameter: "prediction")
+            check.error("the prediction holds \(prediction.dataType) voxels; scores are float32, uint8 or uint16", parameter: Self.prediction.name)
             return nil
         }
-        for name in ["truth", "mask"] where described[name]?.dataType == .float32 {
-            check.error("the \(name) holds float32 voxels; labels are integers", parameter: name)
+        for role in [Self.truth.name, Self.mask.name] where described[role]?.dataType == .float32 {
+            check.error("the \(role) holds float32 voxels; labels are integers", parameter: role)
             return nil
         }
-        for (name, volume) in described where volume.shape != truth.shape {
-            check.error("the \(name) has shape \(volume.shape), the truth \(truth.shape): they must match", parameter: name)
+        for (role, volume) in described.sorted(by: { $0.key < $1.key }) where volume.shape != truth.shape {
+            check.error("the \(role) has shape \(volume.shape), the truth \(truth.shape): they must match", parameter: role)
             return nil
         }
-        if check.stage.number("score_scale") == 0 {
-            check.error("score_scale must be positive", parameter: "score_scale")
+        if parameters.options.scoreScale == 0 {
+            check.error("score_scale must be positive", parameter: Self.scoreScale.name)
             return nil
         }
         return prediction
     }
 
-    public func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        var addresses: [String: StoreAddress] = [:]
-        for name in ["prediction", "truth", "mask", "raw"] {
-            if let writer = stage.references[name].flatMap(context.pipeline.stage) {
-                addresses[name] = writer.store("output")
-            } else if let address = stage.store(name) {
-                addresses[name] = address
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        let addresses = parameters.volumes.mapValues { volume -> StoreAddress in
+            switch volume {
+            case let .store(address): return address
+            case let .stage(writer):
+                guard let written = context.pipeline.stage(writer)?.parameters(of: WriteStage.self)?.output else {
+                    preconditionFailure("stage '\(writer)' was validated as a write stage")
+                }
+                return written
             }
         }
-        return Evaluation(addresses: addresses, options: Self.options(stage), name: stage.text("name") ?? stage.name,
-                          output: stage.text("output")!)
+        return Evaluation(addresses: addresses, options: parameters.options, name: parameters.name ?? stage.name, output: parameters.output)
     }
 
-    public func outputs(of stage: PipelineStage) -> [String] { stage.text("output").map { [$0] } ?? [] }
-
-    /// The evaluation options the stage's parameters ask for.
-    static func options(_ stage: PipelineStage) -> EvaluationOptions {
-        var options = EvaluationOptions(threshold: stage.number("threshold") ?? 0.5,
-                                        truthRule: TruthRule(background: UInt64(stage.integer("background") ?? 0),
-                                                             invalid: stage.integer("invalid").map(UInt64.init)),
-                                        scoreScale: stage.number("score_scale"))
-        options.objects = stage.boolean("objects") == false ? nil
-            : ObjectOptions(minimumSize: .voxels(stage.integer("minimum_size") ?? 1),
-                            criterion: .centreDistance(tolerance: stage.number("match_tolerance") ?? 200))
-        if stage.boolean("cremi") == false { options.cremi = nil }
-        options.overlaySections = stage.integer("overlays") ?? 3
-        return options
-    }
+    public func writtenFiles(_ parameters: Parameters) -> [String] { [parameters.output] }
 }
 
 /// Evaluates stored volumes and writes the report.

@@ -1,7 +1,7 @@
 import EMVolume
 
 /// Test-time augmentation by mirroring: which axes each extra prediction flips.
-enum FlipAugmentation: String, CaseIterable, Sendable {
+public enum FlipAugmentation: String, ParameterChoice, Sendable {
     /// One prediction, no flips.
     case none
     /// The four combinations of flips along y and x.
