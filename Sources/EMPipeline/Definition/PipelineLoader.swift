@@ -173,22 +173,27 @@ struct DefinitionReader {
     private mutating func parameters(_ schema: [ParameterSchema], entries: [YAMLEntry], at location: SourceLocation?,
                                      stage: String?, keyPrefix: String, stageNames: Set<String>,
                                      ignoring ignored: Set<String> = [])
-        -> (values: [String: ParameterValue], locations: [String: SourceLocation]) {
+        -> (values: [String: ParameterValue], locations: [String: SourceLocation], valid: Bool) {
+        var valid = true
+        func error(_ message: String, at location: SourceLocation?, key: String? = nil) {
+            valid = false
+            diagnostics.error(message, at: location, stage: stage, key: key)
+        }
         var values: [String: ParameterValue] = [:]
         var locations: [String: SourceLocation] = [:]
         let names = schema.map(\.name)
         for entry in entries where !ignored.contains(entry.key) {
             guard let parameter = schema.first(where: { $0.name == entry.key }) else {
                 let what = stage == nil ? "unknown key" : "unknown parameter"
-                diagnostics.error(what + Suggestions.hint(for: entry.key, among: names), at: entry.location, stage: stage, key: keyPrefix + entry.key)
+                error(what + Suggestions.hint(for: entry.key, among: names), at: entry.location, key: keyPrefix + entry.key)
                 continue
             }
             locations[entry.key] = entry.value.location(in: file)
-            guard let raw = rawValue(entry.value, stage: stage, key: keyPrefix + entry.key) else { continue }
+            guard let raw = rawValue(entry.value, stage: stage, key: keyPrefix + entry.key) else { valid = false; continue }
             // Null, or a variable left empty, means "not given": the default applies.
             if raw == .null || raw == .scalar("") {
                 if parameter.required {
-                    diagnostics.error("needs a value: \(parameter.type)", at: entry.value.location(in: file), stage: stage, key: keyPrefix + entry.key)
+                    error("needs a value: \(parameter.type)", at: entry.value.location(in: file), key: keyPrefix + entry.key)
                 } else {
                     values[entry.key] = parameter.defaultValue
                 }
@@ -196,17 +201,17 @@ struct DefinitionReader {
             }
             switch parameter.type.parse(raw, stageNames: stageNames) {
             case let .success(value): values[entry.key] = value
-            case let .failure(problem): diagnostics.error(problem.message, at: entry.value.location(in: file), stage: stage, key: keyPrefix + entry.key)
+            case let .failure(problem): error(problem.message, at: entry.value.location(in: file), key: keyPrefix + entry.key)
             }
         }
         for parameter in schema where values[parameter.name] == nil && !entries.contains(where: { $0.key == parameter.name }) {
             if parameter.required {
-                diagnostics.error("missing required parameter '\(parameter.name)': \(parameter.type)", at: location ?? SourceLocation(file: file, line: 1), stage: stage)
+                error("missing required parameter '\(parameter.name)': \(parameter.type)", at: location ?? SourceLocation(file: file, line: 1))
             } else if let value = parameter.defaultValue {
                 values[parameter.name] = value
             }
         }
-        return (values, locations)
+        return (values, locations, valid)
     }
 
     // MARK: Stages
@@ -250,7 +255,6 @@ struct DefinitionReader {
                                   at: kindEntry.value.location(in: file), stage: name, key: "kind")
                 continue
             }
-            let problemsBefore = diagnostics.diagnostics.count
             var stage: PipelineStage
             if kind.readsMapping {
                 stage = configured(kind, stageEntry, entries: keys, stage: name)
@@ -258,14 +262,13 @@ struct DefinitionReader {
                 // The other stages' names (a stage is no input of itself); taken out and put
                 // back rather than copied, so that many stages validate in linear time.
                 names.remove(name)
-                let (values, locations) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
-                                                     keyPrefix: "", stageNames: names, ignoring: ["kind"])
+                let (values, locations, valid) = parameters(kind.schema.parameters, entries: keys, at: stageEntry.location, stage: name,
+                                                            keyPrefix: "", stageNames: names, ignoring: ["kind"])
                 names.insert(name)
-                let valid = diagnostics.diagnostics.count == problemsBefore
                 stage = PipelineStage(name: name, configured: valid ? Self.configured(kind, values).stage : Unconfigured(stageKind: kind),
                                       values: values, locations: locations, location: stageEntry.location, inputs: [:], isImplicit: false)
             }
-            if diagnostics.diagnostics.count > problemsBefore { unchecked.insert(name) }
+            if stage.configured is Unconfigured { unchecked.insert(name) }
             let values = stage.values
             for parameter in kind.schema.parameters where parameter.type == .volume {
                 switch values[parameter.name] {
