@@ -48,9 +48,12 @@ let package = Package(
         .target(name: "EMNN", dependencies: ["EMVolume", "EMStorage", "EMStores", "EMImaging", "CDNNL", "COpenBLAS"]),
         .target(name: "EMEvaluation", dependencies: ["EMVolume", "EMStorage", "EMImaging", "EMLabels"]),
 
+        // Layer 6b: configuration files (YAML limits, the training configuration reader).
+        .target(name: "EMConfiguration", dependencies: ["EMNN", "EMStorage", .product(name: "Yams", package: "Yams")]),
+
         // Layer 7: pipelines.
         .target(name: "EMPipeline", dependencies: [
-            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMLabels", "EMEvaluation",
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMZarr", "EMNN", "EMLabels", "EMEvaluation", "EMConfiguration",
             .product(name: "Yams", package: "Yams"),
         ]),
 
@@ -59,7 +62,7 @@ let package = Package(
 
         // Layer 8: the command line.
         .executableTarget(name: "emflow", dependencies: ["EMZarr", 
-            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMSynthetic", "EMEvaluation", "EMNN", "EMPipeline", "EMCluster",
+            "EMVolume", "EMProgress", "EMStorage", "EMStores", "EMSynthetic", "EMEvaluation", "EMNN", "EMConfiguration", "EMPipeline", "EMCluster",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -24,11 +24,11 @@ echo "generating $shape ..." >&2
 cat >"$dir/train.yaml" <<YAML
 raw: $dir/small.zarr/volumes/raw
 label: $dir/small.zarr/volumes/labels/synapse
-patchShape: [8, 64, 64]
+patch_shape: [8, 64, 64]
 steps: 2
 output: $dir/model
-network: {inputChannels: 1, outputChannels: 1, depth: 2, baseWidth: 8, widthMultiplier: 2,
-          kernelSizes: [[1, 3, 3], [1, 3, 3]], poolingFactors: [[1, 2, 2]], convolutionsPerLevel: 2, padding: same}
+network: {input_channels: 1, output_channels: 1, depth: 2, base_width: 8, width_multiplier: 2,
+          kernel_sizes: [[1, 3, 3], [1, 3, 3]], pooling_factors: [[1, 2, 2]], convolutions_per_level: 2, padding: same}
 YAML
 "$emflow" train "$dir/train.yaml" --quiet >/dev/null
 model=$dir/model/last

@@ -40,9 +40,9 @@ run_one() {
     mkdir -p "$dir"
     sed -e "s|^seed: .*|seed: $seed|" -e "s|^  seed: 1$|  seed: $seed|" -e "s|^  seed: 1 .*|  seed: $seed|" \
         -e "s|^output: .*|output: $dir|" -e "s|^steps: .*|steps: $STEPS|" -e "s|^threads: .*|threads: $THREADS|" \
-        -e "s|^  method: [a-z-]*|  method: $method|" -e "s|^  targetDensity: [0-9.]*|  targetDensity: $density|" \
-        -e "s|^  warmup: [0-9]*|  warmup: $WARMUP|" -e "s|^  rampSteps: [0-9]*|  rampSteps: $RAMP|" \
-        -e "s|^  refreshEvery: [0-9]*|  refreshEvery: $REFRESH|" \
+        -e "s|^  method: [a-z-]*|  method: $method|" -e "s|^  target_density: [0-9.]*|  target_density: $density|" \
+        -e "s|^  warmup: [0-9]*|  warmup: $WARMUP|" -e "s|^  ramp_steps: [0-9]*|  ramp_steps: $RAMP|" \
+        -e "s|^  refresh_every: [0-9]*|  refresh_every: $REFRESH|" \
         pipelines/vnc-synapse-bb.yaml > "$dir/train.yaml"
     local start=$SECONDS
     "$EMFLOW" train "$dir/train.yaml" --quiet > "$dir/train.txt" 2>&1

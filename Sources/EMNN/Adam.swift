@@ -26,12 +26,12 @@ public struct AdamConfiguration: Codable, Equatable, Sendable {
         func check(_ value: Float, _ key: String, _ range: String, _ ok: (Float) -> Bool) throws {
             guard value.isFinite, ok(value) else { throw NNError.invalidConfiguration("optimizer.\(key) is \(value); it must be \(range)") }
         }
-        try check(learningRate, "learningRate", "a finite number above 0 (e.g. 1e-3)") { $0 > 0 }
+        try check(learningRate, "learning_rate", "a finite number above 0 (e.g. 1e-3)") { $0 > 0 }
         try check(beta1, "beta1", "in [0, 1) (e.g. 0.9)") { $0 >= 0 && $0 < 1 }
         try check(beta2, "beta2", "in [0, 1) (e.g. 0.999)") { $0 >= 0 && $0 < 1 }
         try check(epsilon, "epsilon", "a finite number above 0 (e.g. 1e-8)") { $0 > 0 }
-        try check(weightDecay, "weightDecay", "0 or more") { $0 >= 0 }
-        if let clip = gradientClipNorm { try check(clip, "gradientClipNorm", "a finite number above 0") { $0 > 0 } }
+        try check(weightDecay, "weight_decay", "0 or more") { $0 >= 0 }
+        if let clip = gradientClipNorm { try check(clip, "gradient_clip_norm", "a finite number above 0") { $0 > 0 } }
     }
 
     /// Creates a configuration; defaults are PyTorch's Adam defaults with learning rate 1e-3.

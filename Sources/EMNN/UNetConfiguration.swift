@@ -109,7 +109,7 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
             throw fail("level \(level) would have \(width(level: level)) channels (base \(baseWidth) x \(widthMultiplier)^\(level)); "
                 + "use a width multiplier of at least \(pow(1 / Double(baseWidth), 1 / Double(max(level, 1))))")
         }
-        guard convolutionsPerLevel >= 1 else { throw fail("convolutionsPerLevel is \(convolutionsPerLevel); use 1 or more (2 is typical)") }
+        guard convolutionsPerLevel >= 1 else { throw fail("convolutions_per_level is \(convolutionsPerLevel); use 1 or more (2 is typical)") }
         guard kernelSizes.count == depth else {
             throw fail("\(kernelSizes.count) kernel sizes given for \(depth) levels; give one per level, e.g. \(Array(repeating: "3,3,3", count: depth))")
         }
@@ -130,18 +130,18 @@ public struct UNetConfiguration: Codable, Equatable, Sendable {
         }
         if let normalization = inputNormalization, !(normalization.standardDeviation > 0 && normalization.standardDeviation.isFinite
                                                        && normalization.mean.isFinite) {
-            throw fail("inputNormalization needs a finite mean and a positive standard deviation (got \(normalization.mean) and "
-                + "\(normalization.standardDeviation)), e.g. the image's own: mean 0.5, standardDeviation 0.2 for uint8 images / 255")
+            throw fail("input_normalization needs a finite mean and a positive standard deviation (got \(normalization.mean) and "
+                + "\(normalization.standardDeviation)), e.g. the image's own: mean 0.5, standard_deviation 0.2 for uint8 images / 255")
         }
         if let layerWidths {
             let known = Set(widthLayerNames)
             for (name, width) in layerWidths.sorted(by: { $0.key < $1.key }) {
                 guard known.contains(name) else {
-                    throw fail("layerWidths names '\(name)', which is not a layer of this network (known: \(widthLayerNames.joined(separator: ", ")))")
+                    throw fail("layer_widths names '\(name)', which is not a layer of this network (known: \(widthLayerNames.joined(separator: ", ")))")
                 }
-                guard width >= 1 else { throw fail("layerWidths['\(name)'] is \(width); every layer needs at least 1 channel") }
+                guard width >= 1 else { throw fail("layer_widths['\(name)'] is \(width); every layer needs at least 1 channel") }
                 if let groups = normalizationGroups, width % groups != 0, !name.hasPrefix("upsample") {
-                    throw fail("layerWidths['\(name)'] = \(width) is not divisible by the \(groups) normalisation groups")
+                    throw fail("layer_widths['\(name)'] = \(width) is not divisible by the \(groups) normalisation groups")
                 }
             }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EMConfiguration
 import EMPipeline
 import Foundation
 
@@ -21,4 +22,12 @@ func runReporting(_ command: String, blocksFailed: String = "some blocks failed"
     do { summary = try body() } catch { throw failure(command, "\(error)") }
     print(summary)
     if !summary.succeeded { throw failure(command, blocksFailed) }
+}
+
+extension TrainingConfigurationReader.Reading {
+    /// Says each deprecated key spelling on standard error, as `emflow validate` says a
+    /// pipeline's warnings.
+    func reportDeprecations() {
+        for note in deprecations { FileHandle.standardError.write(Data("warning: \(note)\n".utf8)) }
+    }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
+import EMConfiguration
 import EMEvaluation
 import EMNN
-import EMPipeline
 import EMProgress
 import Foundation
 
@@ -43,7 +43,9 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         do {
-            var configuration = try TrainingConfigurationReader.load(config)
+            let reading = try TrainingConfigurationReader.load(config)
+            reading.reportDeprecations()
+            var configuration = reading.configuration
             if let steps { configuration.steps = steps }
             if let output { configuration.output = output }
             let session = try TrainingSession(configuration: configuration, resume: resume.map { URL(fileURLWithPath: $0) })

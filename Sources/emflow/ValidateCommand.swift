@@ -1,4 +1,5 @@
 import ArgumentParser
+import EMConfiguration
 import EMPipeline
 import Foundation
 
@@ -25,7 +26,9 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         if TrainingConfigurationReader.isTrainingConfiguration(file: definition.pipeline) {
             do {
-                let configuration = try TrainingConfigurationReader.load(definition.pipeline)
+                let reading = try TrainingConfigurationReader.load(definition.pipeline)
+                reading.reportDeprecations()
+                let configuration = reading.configuration
                 print("\(definition.pipeline): valid training configuration (\(configuration.steps) steps into \(configuration.output))")
                 return
             } catch {
@@ -59,7 +62,9 @@ struct PipelineArguments: ParsableArguments {
     /// there is any.
     func load() throws -> Pipeline {
         do {
-            return try PipelineLoader.load(file: pipeline, overrides: try assignments.map(VariableOverride.parse))
+            let loaded = try PipelineLoader.load(file: pipeline, overrides: try assignments.map(VariableOverride.parse))
+            for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            return loaded
         } catch let error as PipelineError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)

@@ -11,10 +11,10 @@ struct PruneCommandTests {
         """
         pruning:
           method: \(method)
-          targetDensity: 0.3
+          target_density: 0.3
           warmup: 2
-          refreshEvery: 2
-          rampSteps: 4
+          refresh_every: 2
+          ramp_steps: 4
         """
     }
 
@@ -63,10 +63,10 @@ struct PruneCommandTests {
         let output = try TestEnvironment.temporaryDirectory("prune-bad")
         let cases: [(extra: String, mentions: [String])] = [
             (pruning("bb-sideways"), ["unknown pruning method 'bb-sideways'", "bb-both"]),
-            (pruning("magnitude").replacingOccurrences(of: "targetDensity: 0.3", with: "targetDensty: 0.3"),
-             ["unknown key 'targetDensty' in 'pruning'", "targetDensity"]),
-            (pruning("random").replacingOccurrences(of: "targetDensity: 0.3", with: "targetDensity: 1.5"), ["pruning.targetDensity", "(0, 1]"]),
-            (pruning("bb-in").replacingOccurrences(of: "rampSteps: 4", with: "rampSteps: 40"), ["pruning.warmup", "exceeds the run's 3 steps"]),
+            (pruning("magnitude").replacingOccurrences(of: "target_density: 0.3", with: "target_densty: 0.3"),
+             ["unknown key 'target_densty' in 'pruning'", "target_density"]),
+            (pruning("random").replacingOccurrences(of: "target_density: 0.3", with: "target_density: 1.5"), ["pruning.target_density", "(0, 1]"]),
+            (pruning("bb-in").replacingOccurrences(of: "ramp_steps: 4", with: "ramp_steps: 40"), ["pruning.warmup", "exceeds the run's 3 steps"]),
         ]
         for (extra, mentions) in cases {
             let result = try runEmflow(["train", try train.write(train.config(output, extra: extra)), "--quiet"])

@@ -417,14 +417,14 @@ struct ReliabilityTests {
         return """
         raw: \(volume)/volumes/raw
         label: \(volume)/volumes/labels/synapse
-        patchShape: [2, 16, 16]
-        batchSize: 1
+        patch_shape: [2, 16, 16]
+        batch_size: 1
         steps: \(steps)
         seed: 3
         threads: 1
-        checkpointEvery: 1
+        checkpoint_every: 1
         output: \(output)
-        network: {inputChannels: 1, outputChannels: 1, depth: 2, baseWidth: 4, widthMultiplier: 2, kernelSizes: [[1, 3, 3], [1, 3, 3]], poolingFactors: [[1, 2, 2]], convolutionsPerLevel: 1, padding: same}
+        network: {input_channels: 1, output_channels: 1, depth: 2, base_width: 4, width_multiplier: 2, kernel_sizes: [[1, 3, 3], [1, 3, 3]], pooling_factors: [[1, 2, 2]], convolutions_per_level: 1, padding: same}
         \(extra)
         """
     }
@@ -433,13 +433,13 @@ struct ReliabilityTests {
         let dir = try TestEnvironment.temporaryDirectory("train-bad")
         for rate in ["-0.001", ".nan", "0"] {
             let path = dir.path + "/lr.yaml"
-            try trainingConfiguration(dir.path + "/out", extra: "optimizer: {learningRate: \(rate), beta1: 0.9, beta2: 0.999, epsilon: 1.0e-8, weightDecay: 0}").write(toFile: path, atomically: true, encoding: .utf8)
+            try trainingConfiguration(dir.path + "/out", extra: "optimizer: {learning_rate: \(rate), beta1: 0.9, beta2: 0.999, epsilon: 1.0e-8, weight_decay: 0}").write(toFile: path, atomically: true, encoding: .utf8)
             let result = try runEmflow(["train", path, "--quiet"])
-            #expect(result.status != 0 && result.stderr.contains("optimizer.learningRate"), "\(rate): \(result.stderr)")
+            #expect(result.status != 0 && result.stderr.contains("optimizer.learning_rate"), "\(rate): \(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.path + "/out/last"), "\(rate) trained anyway")
         }
         let path = dir.path + "/diverge.yaml"
-        try trainingConfiguration(dir.path + "/diverge", extra: "optimizer: {learningRate: 3.0e+38, beta1: 0.9, beta2: 0.999, epsilon: 1.0e-8, weightDecay: 0}", steps: 30).write(toFile: path, atomically: true, encoding: .utf8)
+        try trainingConfiguration(dir.path + "/diverge", extra: "optimizer: {learning_rate: 3.0e+38, beta1: 0.9, beta2: 0.999, epsilon: 1.0e-8, weight_decay: 0}", steps: 30).write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runEmflow(["train", path, "--quiet"])
         #expect(result.status != 0 && result.stderr.contains("the loss became NaN at step"), "\(result.stderr)")
         #expect(!result.stderr.contains("JSON"), "\(result.stderr)")

@@ -17,29 +17,29 @@ struct TrainCommandTests {
         return """
         raw: \(raw ?? volume + "/volumes/raw")
         label: \(volume)/volumes/labels/synapse
-        trainRegion: "0:6,0:48,0:48"
+        train_region: "0:6,0:48,0:48"
         validation:
           region: "6:8,0:48,0:48"
           every: 2
-          blockShape: [2, 16, 16]
-        patchShape: [2, 16, 16]
-        batchSize: 2
+          block_shape: [2, 16, 16]
+        patch_shape: [2, 16, 16]
+        batch_size: 2
         steps: 3
         seed: 1
         threads: 1
         output: \(output.path)
         network:
-          inputChannels: 1
-          outputChannels: 1
+          input_channels: 1
+          output_channels: 1
           depth: 2
-          baseWidth: 4
-          widthMultiplier: 2
-          kernelSizes: [[1, 3, 3], [1, 3, 3]]
-          poolingFactors: [[1, 2, 2]]
-          convolutionsPerLevel: 2
+          base_width: 4
+          width_multiplier: 2
+          kernel_sizes: [[1, 3, 3], [1, 3, 3]]
+          pooling_factors: [[1, 2, 2]]
+          convolutions_per_level: 2
           padding: same
-        loss: {bceWeight: 1, diceWeight: 1, positiveWeight: 5, diceSmoothing: 1}
-        augmentation: {missingSectionProbability: 0.1}
+        loss: {bce_weight: 1, dice_weight: 1, positive_weight: 5, dice_smoothing: 1}
+        augmentation: {missing_section_probability: 0.1}
         \(extra)
         """
     }
@@ -60,10 +60,27 @@ struct TrainCommandTests {
         let output = try TestEnvironment.temporaryDirectory("train-validate")
         let good = try runEmflow(["validate", try write(config(output))])
         #expect(good.status == 0 && good.stdout.contains("valid training configuration"), "\(good.stdout)\(good.stderr)")
-        let bad = try runEmflow(["validate", try write(config(output).replacingOccurrences(of: "batchSize: 2", with: "batchSise: 2"), name: "bad.yaml")])
-        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml:9:") && bad.stderr.contains("unknown key 'batchSise'"), "\(bad.stderr)")
+        let bad = try runEmflow(["validate", try write(config(output).replacingOccurrences(of: "batch_size: 2", with: "batch_sise: 2"), name: "bad.yaml")])
+        #expect(bad.status == 1 && bad.stderr.contains("bad.yaml:9:") && bad.stderr.contains("unknown key 'batch_sise'"), "\(bad.stderr)")
         let shipped = try runEmflow(["validate", TestEnvironment.repositoryRoot.appendingPathComponent("pipelines/train-vnc-synapse.yaml").path])
         #expect(shipped.status == 0, "\(shipped.stderr)")
+    }
+
+    @Test("emflow validate and train read the older camelCase keys, each with a deprecation warning at its line")
+    func camelCaseKeysAreDeprecated() throws {
+        let output = try TestEnvironment.temporaryDirectory("train-camel")
+        var camel = config(output)
+        for (old, new) in [("batch_size", "batchSize"), ("patch_shape", "patchShape"), ("base_width", "baseWidth")] {
+            camel = camel.replacingOccurrences(of: old + ":", with: new + ":")
+        }
+        let path = try write(camel, name: "camel.yaml")
+        let result = try runEmflow(["validate", path])
+        #expect(result.status == 0 && result.stdout.contains("valid training configuration"), "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("warning: \(path):9: 'batchSize' is the older camelCase spelling: write 'batch_size'"), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: "warning: ").count - 1 == 3, "\(result.stderr)")
+        let snake = try runEmflow(["validate", try write(config(output))])
+        let summary = { (text: String) in text.components(separatedBy: ": ").dropFirst().joined(separator: ": ") }
+        #expect(summary(snake.stdout) == summary(result.stdout) && !snake.stderr.contains("warning"), "\(snake.stdout)\(snake.stderr)")
     }
 
     @Test func trainsLogsValidatesAndResumes() throws {
@@ -90,11 +107,11 @@ struct TrainCommandTests {
         let output = try TestEnvironment.temporaryDirectory("train-bad")
         let good = config(output)
         let cases: [(text: String, mentions: [String])] = [
-            (good.replacingOccurrences(of: "batchSize: 2", with: "batchSise: 2"), [":9:", "unknown key 'batchSise'", "batchSize"]),
+            (good.replacingOccurrences(of: "batch_size: 2", with: "batch_sise: 2"), [":9:", "unknown key 'batch_sise'", "batch_size"]),
             (good.replacingOccurrences(of: "  depth: 2", with: "  detph: 2"), [":17:", "unknown key 'detph' in 'network'", "depth"]),
             (config(output, raw: "/nowhere/missing.h5:volumes/raw"), ["missing.h5"]),
             (good.replacingOccurrences(of: "steps: 3", with: "steps: many"), [":10:", "'steps'"]),
-            (good.replacingOccurrences(of: "patchShape: [2, 16, 16]", with: "patchShape: [2, 15, 16]"), ["patchShape", "sizes that work"]),
+            (good.replacingOccurrences(of: "patch_shape: [2, 16, 16]", with: "patch_shape: [2, 15, 16]"), ["patch_shape", "sizes that work"]),
             (good.replacingOccurrences(of: "output: ", with: "# output: "), ["missing key 'output'"]),
         ]
         for (text, mentions) in cases {

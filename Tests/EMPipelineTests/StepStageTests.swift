@@ -28,26 +28,26 @@ struct StepStageTests {
         """
             raw: \(raw)
             label: \(label)
-            trainRegion: "0:6,0:32,0:32"
+            train_region: "0:6,0:32,0:32"
             validation:
               region: "6:8,0:32,0:32"
               every: 2
-              blockShape: [2, 16, 16]
-            patchShape: [2, 16, 16]
-            batchSize: 2
+              block_shape: [2, 16, 16]
+            patch_shape: [2, 16, 16]
+            batch_size: 2
             steps: \(steps)
             seed: 1
             threads: 1
             output: \(output)
             network:
-              inputChannels: 1
-              outputChannels: 1
+              input_channels: 1
+              output_channels: 1
               depth: 2
-              baseWidth: 4
-              widthMultiplier: 2
-              kernelSizes: [[1, 3, 3], [1, 3, 3]]
-              poolingFactors: [[1, 2, 2]]
-              convolutionsPerLevel: 1
+              base_width: 4
+              width_multiplier: 2
+              kernel_sizes: [[1, 3, 3], [1, 3, 3]]
+              pooling_factors: [[1, 2, 2]]
+              convolutions_per_level: 1
               padding: same
         """
     }
@@ -199,6 +199,31 @@ struct StepStageTests {
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/out.zarr"))
     }
 
+    @Test("a train stage in the older camelCase keys reads the same configuration, with one deprecation per key at its line")
+    func camelCaseTrainingKeys() throws {
+        let directory = try TestEnvironment.temporaryDirectory("step-camel")
+        let (raw, truth, _) = try Self.saveData(in: directory)
+        let snake = Self.trainKeys(raw: raw, label: truth, output: directory.path + "/m")
+        var camel = snake
+        for (old, new) in [("train_region", "trainRegion"), ("block_shape", "blockShape"), ("patch_shape", "patchShape"),
+                           ("batch_size", "batchSize"), ("base_width", "baseWidth")] {
+            camel = camel.replacingOccurrences(of: old + ":", with: new + ":")
+        }
+        func load(_ keys: String) throws -> Pipeline {
+            try PipelineLoader.load(yaml: "stages:\n  train:\n    kind: train\n" + keys + "\n", file: "p.yaml")
+        }
+        let (fromSnake, fromCamel) = (try load(snake), try load(camel))
+        #expect(fromSnake.warnings.isEmpty)
+        let configuration = { (p: Pipeline) in p.stage("train")?.parameters(of: TrainStage.self)?.configuration }
+        #expect(try JSONFiles.text(configuration(fromCamel)) == JSONFiles.text(configuration(fromSnake)))
+        #expect(fromCamel.stage("train")?.values == fromSnake.stage("train")?.values, "the recorded values (fingerprint) do not depend on the spelling")
+        let notes = fromCamel.warnings.map(\.description)
+        #expect(notes.count == 5, "\(notes)")
+        #expect(notes.contains { $0.hasPrefix("p.yaml:6: stage 'train': parameter 'train_region': 'trainRegion' is the older camelCase spelling: write 'train_region'") },
+                "\(notes)")
+        #expect(notes.contains { $0.hasPrefix("p.yaml:21: stage 'train': parameter 'network.base_width': 'baseWidth'") }, "\(notes)")
+    }
+
     @Test("malformed parameters of detect, evaluate and train give errors at their lines")
     func lineNumberedErrors() throws {
         let directory = try TestEnvironment.temporaryDirectory("step-errors")
@@ -265,8 +290,8 @@ struct StepStageTests {
             stages:
               train:
                 kind: train
-            \(Self.trainKeys(raw: raw, label: truth, output: "m").replacingOccurrences(of: "batchSize: 2", with: "batchSise: 2"))
-            """, ["p.yaml:12", "unknown key 'batchSise'", "batchSize"]),
+            \(Self.trainKeys(raw: raw, label: truth, output: "m").replacingOccurrences(of: "batch_size: 2", with: "batch_sise: 2"))
+            """, ["p.yaml:12", "unknown key 'batch_sise'", "batch_size"]),
             ("""
             stages:
               train:
@@ -290,7 +315,7 @@ struct StepStageTests {
               train:
                 kind: train
             \(Self.trainKeys(raw: raw, label: truth, output: "m").replacingOccurrences(of: "0:6,0:32,0:32", with: "0:6,0:32,0:40"))
-            """, ["p.yaml:6", "trainRegion 0:6,0:32,0:40 is not inside the raw image of shape 8,32,32"]),
+            """, ["p.yaml:6", "train_region 0:6,0:32,0:40 is not inside the raw image of shape 8,32,32"]),
             ("""
             stages:
               train:

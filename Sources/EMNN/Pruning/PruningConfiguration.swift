@@ -114,20 +114,20 @@ public struct PruningConfiguration: Codable, Equatable, Sendable {
     public func validate(steps: Int) throws {
         func fail(_ message: String) -> NNError { .invalidConfiguration("pruning.\(message)") }
         guard targetDensity > 0, targetDensity <= 1 else {
-            throw fail("targetDensity is \(targetDensity); use a fraction of kept slabs in (0, 1], e.g. 0.3")
+            throw fail("target_density is \(targetDensity); use a fraction of kept slabs in (0, 1], e.g. 0.3")
         }
         guard warmup >= 0 else { throw fail("warmup is \(warmup); use 0 or more dense steps") }
-        guard refreshEvery >= 1 else { throw fail("refreshEvery is \(refreshEvery); use 1 or more steps (10-200 is typical)") }
-        guard rampSteps >= 0 else { throw fail("rampSteps is \(rampSteps); use 0 (prune at once) or more") }
-        guard onRateRate > 0, onRateRate <= 1 else { throw fail("onRateRate is \(onRateRate); use a rate in (0, 1], e.g. 0.05") }
+        guard refreshEvery >= 1 else { throw fail("refresh_every is \(refreshEvery); use 1 or more steps (10-200 is typical)") }
+        guard rampSteps >= 0 else { throw fail("ramp_steps is \(rampSteps); use 0 (prune at once) or more") }
+        guard onRateRate > 0, onRateRate <= 1 else { throw fail("on_rate_rate is \(onRateRate); use a rate in (0, 1], e.g. 0.05") }
         guard minimumOnRate > 0, minimumOnRate < maximumOnRate, maximumOnRate < 0.5 else {
-            throw fail("minimumOnRate \(minimumOnRate) and maximumOnRate \(maximumOnRate) must satisfy 0 < minimum < maximum < 0.5 "
+            throw fail("minimum_on_rate \(minimumOnRate) and maximum_on_rate \(maximumOnRate) must satisfy 0 < minimum < maximum < 0.5 "
                 + "(the balance log((1 - a) / a) = beta k needs on-rates below 1/2), e.g. 0.001 and 0.45")
         }
-        guard minimumDegree >= 0 else { throw fail("minimumDegree is \(minimumDegree); use 0 or more slabs") }
-        guard correlationSamples >= 2 else { throw fail("correlationSamples is \(correlationSamples); use 2 or more voxels, e.g. 512") }
+        guard minimumDegree >= 0 else { throw fail("minimum_degree is \(minimumDegree); use 0 or more slabs") }
+        guard correlationSamples >= 2 else { throw fail("correlation_samples is \(correlationSamples); use 2 or more voxels, e.g. 512") }
         if method != .dense, warmup + rampSteps > steps {
-            throw fail("warmup (\(warmup)) + rampSteps (\(rampSteps)) = \(warmup + rampSteps) exceeds the run's \(steps) steps: "
+            throw fail("warmup (\(warmup)) + ramp_steps (\(rampSteps)) = \(warmup + rampSteps) exceeds the run's \(steps) steps: "
                 + "the target density would never be reached; shorten them or train longer")
         }
     }

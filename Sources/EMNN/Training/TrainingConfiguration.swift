@@ -127,33 +127,33 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard !label.isEmpty else { throw fail("'label' (the mask address, e.g. train.h5:volumes/labels/synapse) is empty") }
         guard !output.isEmpty else { throw fail("'output' (the directory for checkpoints and the loss log) is empty") }
         _ = try patch()
-        guard batchSize >= 1 else { throw fail("batchSize is \(batchSize); use 1 or more") }
+        guard batchSize >= 1 else { throw fail("batch_size is \(batchSize); use 1 or more") }
         guard steps >= 0 else { throw fail("steps is \(steps); use 0 or more") }
-        guard checkpointEvery >= 1 else { throw fail("checkpointEvery is \(checkpointEvery); use 1 or more") }
-        guard (0...1).contains(foregroundFraction) else { throw fail("foregroundFraction \(foregroundFraction) must lie in [0, 1]") }
+        guard checkpointEvery >= 1 else { throw fail("checkpoint_every is \(checkpointEvery); use 1 or more") }
+        guard (0...1).contains(foregroundFraction) else { throw fail("foreground_fraction \(foregroundFraction) must lie in [0, 1]") }
         try optimizer.validate()
         if let decay = optimizer.averageDecay, !(0..<1).contains(decay) {
-            throw fail("optimizer.averageDecay \(decay) must lie in [0, 1) (e.g. 0.99 averages about the last 100 steps)")
+            throw fail("optimizer.average_decay \(decay) must lie in [0, 1) (e.g. 0.99 averages about the last 100 steps)")
         }
         if let validation {
             guard validation.every >= 1 else { throw fail("validation.every is \(validation.every); use 1 or more") }
             _ = try blockShape()
             _ = try Self.region(validation.region, key: "validation.region")
         }
-        _ = try Self.region(trainRegion, key: "trainRegion")
+        _ = try Self.region(trainRegion, key: "train_region")
         try network.validate()
         try pruning?.validate(steps: steps)
         do {
             _ = try network.outputSize(for: try patch())
         } catch let error as NNError {
-            throw fail("patchShape \(patchShape) does not suit the network: \(error)")
+            throw fail("patch_shape \(patchShape) does not suit the network: \(error)")
         }
     }
 
     /// The patch shape as a coordinate.
     public func patch() throws -> Coordinate {
         guard let shape = Coordinate(patchShape), Coordinate.all(shape, .zero, >) else {
-            throw NNError.invalidConfiguration("patchShape \(patchShape) must be three positive sizes [z, y, x], e.g. [16, 128, 128]")
+            throw NNError.invalidConfiguration("patch_shape \(patchShape) must be three positive sizes [z, y, x], e.g. [16, 128, 128]")
         }
         return shape
     }
@@ -162,7 +162,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public func blockShape() throws -> Coordinate {
         guard let values = validation?.blockShape else { return try patch() }
         guard let shape = Coordinate(values), Coordinate.all(shape, .zero, >) else {
-            throw NNError.invalidConfiguration("validation.blockShape \(values) must be three positive sizes [z, y, x]")
+            throw NNError.invalidConfiguration("validation.block_shape \(values) must be three positive sizes [z, y, x]")
         }
         return shape
     }

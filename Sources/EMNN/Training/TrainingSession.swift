@@ -54,7 +54,7 @@ public final class TrainingSession {
     /// from `resume` (a checkpoint directory) when given.
     public convenience init(configuration: TrainingConfiguration, resume: URL? = nil) throws {
         try configuration.validate()
-        let trainRegion = try TrainingConfiguration.region(configuration.trainRegion, key: "trainRegion")
+        let trainRegion = try TrainingConfiguration.region(configuration.trainRegion, key: "train_region")
         var validation: (TrainingVolume, Box)?
         if let settings = configuration.validation {
             let data = try TrainingVolume.load(raw: settings.raw ?? configuration.raw, label: settings.label ?? configuration.label,
@@ -63,8 +63,8 @@ public final class TrainingSession {
         }
         let training = try TrainingVolume.load(raw: configuration.raw, label: configuration.label, region: trainRegion)
         if let (data, region) = validation, settingsShareData(configuration), training.raw.box.intersection(region) != nil {
-            throw NNError.invalidConfiguration("trainRegion \(training.raw.box) overlaps validation.region \(data.raw.box) of the same data; "
-                + "hold the validation region back (e.g. trainRegion 0:16,... and validation.region 16:20,...)")
+            throw NNError.invalidConfiguration("train_region \(training.raw.box) overlaps validation.region \(data.raw.box) of the same data; "
+                + "hold the validation region back (e.g. train_region 0:16,... and validation.region 16:20,...)")
         }
         try self.init(configuration: configuration, training: training, validation: validation, resume: resume)
     }
@@ -149,7 +149,7 @@ public final class TrainingSession {
             guard value.total.isFinite else {
                 func shown(_ x: Float) -> String { x.isNaN ? "NaN" : "\(x)" }
                 throw NNError.training("the loss became \(shown(value.total)) at step \(step) (BCE \(shown(value.bce)), Dice \(shown(value.dice))): training diverged; "
-                    + "lower optimizer.learningRate (now \(trainer.optimizer.configuration.learningRate)) or set optimizer.gradientClipNorm. "
+                    + "lower optimizer.learning_rate (now \(trainer.optimizer.configuration.learningRate)) or set optimizer.gradient_clip_norm. "
                     + "Checkpoints up to the last finite step are kept")
             }
             var record = TrainingRecord(step: step, loss: value.total, bce: value.bce, dice: value.dice, validation: nil, seconds: 0)

@@ -74,6 +74,8 @@ public enum PipelineError: Error, CustomStringConvertible {
 public struct DiagnosticCollector: Sendable {
     /// The problems found so far, in the order they were found.
     public private(set) var diagnostics: [PipelineDiagnostic] = []
+    /// Notes that do not stop the pipeline (deprecated spellings), in the order they were found.
+    public private(set) var warnings: [PipelineDiagnostic] = []
 
     /// Creates an empty collector.
     public init() {}
@@ -85,6 +87,11 @@ public struct DiagnosticCollector: Sendable {
     public mutating func error(_ message: String, at location: SourceLocation?, stage: String? = nil, key: String? = nil) {
         let diagnostic = PipelineDiagnostic(location: location, stage: stage, key: key, message: message)
         if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+    }
+
+    /// Records a note that does not stop the pipeline.
+    public mutating func warning(_ diagnostic: PipelineDiagnostic) {
+        if !warnings.contains(diagnostic) { warnings.append(diagnostic) }
     }
 
     /// The problems sorted by file position (command-line problems first).

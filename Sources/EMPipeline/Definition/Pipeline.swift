@@ -115,6 +115,8 @@ public struct Pipeline: Sendable {
     public var execution: ExecutionSettings
     /// The stages, inputs before the stages that use them.
     public var stages: [PipelineStage]
+    /// Notes on the definition that did not stop it (deprecated key spellings).
+    public var warnings: [PipelineDiagnostic] = []
 
     /// The stage named `name`.
     public func stage(_ name: String) -> PipelineStage? { stages.first { $0.name == name } }

@@ -1,3 +1,4 @@
+import EMConfiguration
 import EMStorage
 import EMStores
 import EMVolume
@@ -125,7 +126,8 @@ struct DefinitionReader {
         }
         let position = Dictionary(ordered.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         stages.sort { (position[$0.name] ?? 0) < (position[$1.name] ?? 0) }
-        return Pipeline(name: name, summary: summary, file: file, variables: table.values, execution: execution, stages: stages)
+        return Pipeline(name: name, summary: summary, file: file, variables: table.values, execution: execution, stages: stages,
+                        warnings: diagnostics.warnings)
     }
 
     // MARK: Sections and values
@@ -318,6 +320,7 @@ struct DefinitionReader {
         let mapping = Node.mapping(Node.Mapping(pairs, .implicit, .block, stageEntry.value.mark))
         do {
             (result.configured, result.values) = try kind.configured(StageValues([:], mapping: mapping, file: file))
+            for warning in result.configured.warnings(stage: stage) { diagnostics.warning(warning) }
         } catch let problem as TrainingConfigurationReader.Problem {
             diagnostics.error(problem.message, at: problem.line.map { SourceLocation(file: file, line: $0) } ?? stageEntry.location,
                               stage: stage, key: problem.key.isEmpty ? nil : problem.key)

@@ -1,3 +1,4 @@
+import EMConfiguration
 import Yams
 
 /// One `key: value` pair of a YAML mapping, with where the key is written.

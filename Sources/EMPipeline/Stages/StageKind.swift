@@ -42,6 +42,10 @@ public protocol StageKind: Sendable {
     /// The values provenance files and fingerprints record for the stage. The default: the
     /// validated values.
     func recordedValues(_ parameters: Parameters, validated: [String: ParameterValue]) -> [String: ParameterValue]
+
+    /// Notes on stage `stage`'s definition that do not stop it (deprecated spellings). The
+    /// default: none.
+    func warnings(_ parameters: Parameters, stage: String) -> [PipelineDiagnostic]
 }
 
 extension StageKind {
@@ -49,6 +53,7 @@ extension StageKind {
     public var readsMapping: Bool { false }
     public func writtenFiles(_ parameters: Parameters) -> [String] { [] }
     public func recordedValues(_ parameters: Parameters, validated: [String: ParameterValue]) -> [String: ParameterValue] { validated }
+    public func warnings(_ parameters: Parameters, stage: String) -> [PipelineDiagnostic] { [] }
 
     /// The kind's name (`kind:` in a pipeline file).
     public var name: String { schema.kind }
@@ -71,6 +76,8 @@ public protocol ConfiguredStage: Sendable {
     func makeImplementation(for stage: PipelineStage, in context: StageContext) throws -> StageImplementation
     /// `StageKind.writtenFiles` of the stage's parameters.
     var writtenFiles: [String] { get }
+    /// `StageKind.warnings` of the stage's parameters.
+    func warnings(stage: String) -> [PipelineDiagnostic]
 }
 
 /// A kind and the parameters of one stage of it.
@@ -87,6 +94,8 @@ struct Configured<Kind: StageKind>: ConfiguredStage {
     }
 
     var writtenFiles: [String] { kind.writtenFiles(parameters) }
+
+    func warnings(stage: String) -> [PipelineDiagnostic] { kind.warnings(parameters, stage: stage) }
 }
 
 /// A stage whose values had problems: kept so that validation still orders it and checks its
@@ -101,6 +110,8 @@ struct Unconfigured: ConfiguredStage {
     }
 
     var writtenFiles: [String] { [] }
+
+    func warnings(stage: String) -> [PipelineDiagnostic] { [] }
 }
 
 /// When a stage runs, relative to the blocks streaming through a pipeline execution.

@@ -1,3 +1,4 @@
+import EMConfiguration
 import EMNN
 import EMStores
 import EMStorage
@@ -14,34 +15,42 @@ public struct TrainStage: StageKind {
     /// The value provenance files and fingerprints record: the configuration as JSON.
     static let recordKey = "configuration"
 
+    /// A train stage's parameters: its training configuration.
+    public struct Parameters: Sendable {
+        /// The configuration, as `emflow train` would read it from a file.
+        public var configuration: TrainingConfiguration
+        /// The keys written in the older camelCase spelling.
+        public var deprecations: [TrainingConfigurationReader.Problem]
+    }
+
     /// Creates the kind.
     public init() {}
 
-    /// Documentation of the top-level training keys. The stage's parameters are exactly
-    /// `TrainingConfiguration.keys`: a key added to the configuration (such as a `pruning`
-    /// section) is accepted and listed at once, with a generic line until it gets one here.
+    /// Documentation of the top-level training keys (snake_case). The stage's parameters are
+    /// exactly `TrainingConfiguration.keys`: a key added to the configuration (such as a
+    /// `pruning` section) is accepted and listed at once, with a generic line until it gets one here.
     private static let documentation: [String: (ParameterType, Bool, String)] = [
         "raw": (.existingStore, true, "Image store address, e.g. train.h5:volumes/raw."),
         "label": (.existingStore, true, "Foreground mask store address, e.g. train.h5:volumes/labels/synapse."),
-        "trainRegion": (.region, false, "Region z0:z1,y0:y1,x0:x1 to train on (default: the whole volume); it must not overlap a validation region of the same image."),
-        "validation": (.text, false, "Mapping: raw, label, region, every, blockShape. Validation runs every `every` steps and after the last; the best checkpoint (by PR-AUC) is kept."),
-        "patchShape": (.shape, true, "Input patch shape [z, y, x]; a size the network accepts."),
-        "batchSize": (.integer(minimum: 1, maximum: nil), false, "Patches per step (default 1)."),
+        "train_region": (.region, false, "Region z0:z1,y0:y1,x0:x1 to train on (default: the whole volume); it must not overlap a validation region of the same image."),
+        "validation": (.text, false, "Mapping: raw, label, region, every, block_shape. Validation runs every `every` steps and after the last; the best checkpoint (by PR-AUC) is kept."),
+        "patch_shape": (.shape, true, "Input patch shape [z, y, x]; a size the network accepts."),
+        "batch_size": (.integer(minimum: 1, maximum: nil), false, "Patches per step (default 1)."),
         "steps": (.integer(minimum: 0, maximum: nil), true, "Optimiser steps in total."),
-        "foregroundFraction": (.number(minimum: 0, maximum: 1), false, "Fraction of patches centred on a foreground voxel."),
+        "foreground_fraction": (.number(minimum: 0, maximum: 1), false, "Fraction of patches centred on a foreground voxel."),
         "seed": (.integer(minimum: 0, maximum: nil), false, "Seed of patch sampling and augmentation."),
-        "network": (.text, true, "Mapping: the U-Net architecture (inputChannels, outputChannels, depth, baseWidth, widthMultiplier, kernelSizes, poolingFactors, convolutionsPerLevel, padding, normalizationGroups, initialization, inputNormalization)."),
-        "optimizer": (.text, false, "Mapping: Adam settings (learningRate, beta1, beta2, epsilon, weightDecay, gradientClipNorm, averageDecay, schedule: constant or cosine)."),
+        "network": (.text, true, "Mapping: the U-Net architecture (input_channels, output_channels, depth, base_width, width_multiplier, kernel_sizes, pooling_factors, convolutions_per_level, padding, normalization_groups, initialization, input_normalization)."),
+        "optimizer": (.text, false, "Mapping: Adam settings (learning_rate, beta1, beta2, epsilon, weight_decay, gradient_clip_norm, average_decay, schedule: constant or cosine)."),
         "loss": (.text, false, "Mapping: loss weights (BCE, Dice, positive weight)."),
         "augmentation": (.text, false, "Mapping: flips, rotations, intensity changes."),
         "output": (.text, true, "Directory for checkpoints (last/, best/) and the loss log (log.jsonl)."),
-        "checkpointEvery": (.integer(minimum: 1, maximum: nil), false, "Save last/ every this many steps (and always at the end)."),
+        "checkpoint_every": (.integer(minimum: 1, maximum: nil), false, "Save last/ every this many steps (and always at the end)."),
         "threads": (.integer(minimum: 1, maximum: nil), false, "Compute threads (default: all cores)."),
         "pruning": (.text, false, "Mapping: pruning during training (Budgeted Broadcast), as `emflow train` reads it."),
     ]
 
     public var schema: StageSchema {
-        let parameters = TrainingConfiguration.keys.sorted().map { key -> ParameterSchema in
+        let parameters = TrainingConfiguration.keys.map(KeyStyle.snake).sorted().map { key -> ParameterSchema in
             let (type, required, doc) = Self.documentation[key] ?? (.text, false, "A section of the training configuration (see `emflow train`).")
             return ParameterSchema(name: key, type: type, defaultValue: nil, required: required, doc: doc)
         }
@@ -55,23 +64,31 @@ public struct TrainStage: StageKind {
     public var readsMapping: Bool { true }
 
     /// The stage's mapping read as an `emflow train` configuration file is.
-    public func parameters(_ values: StageValues) throws -> TrainingConfiguration {
+    public func parameters(_ values: StageValues) throws -> Parameters {
         guard let mapping = values.mapping else { preconditionFailure("a train stage is read from its mapping") }
-        return try TrainingConfigurationReader.read(mapping, file: values.file)
+        let reading = try TrainingConfigurationReader.read(mapping, file: values.file)
+        return Parameters(configuration: reading.configuration, deprecations: reading.deprecations)
     }
 
-    public func recordedValues(_ configuration: TrainingConfiguration, validated: [String: ParameterValue]) -> [String: ParameterValue] {
-        [Self.recordKey: .text((try? JSONFiles.text(configuration)) ?? "")]
+    public func recordedValues(_ parameters: Parameters, validated: [String: ParameterValue]) -> [String: ParameterValue] {
+        [Self.recordKey: .text((try? JSONFiles.text(parameters.configuration)) ?? "")]
     }
 
-    public func writtenFiles(_ configuration: TrainingConfiguration) -> [String] { [configuration.output] }
+    public func writtenFiles(_ parameters: Parameters) -> [String] { [parameters.configuration.output] }
+
+    public func warnings(_ parameters: Parameters, stage: String) -> [PipelineDiagnostic] {
+        parameters.deprecations.map { note in
+            PipelineDiagnostic(location: SourceLocation(file: note.file, line: note.line ?? 0), stage: stage, key: note.key, message: note.message)
+        }
+    }
 
     /// The checkpoint directory a predict stage uses: `best` with validation, else `last`.
     static func checkpoint(_ configuration: TrainingConfiguration) -> String {
         configuration.output + "/" + (configuration.validation == nil ? TrainingSession.lastDirectory : TrainingSession.bestDirectory)
     }
 
-    public func describe(_ configuration: TrainingConfiguration, _ check: inout StageCheck) -> VolumeDescriptor? {
+    public func describe(_ parameters: Parameters, _ check: inout StageCheck) -> VolumeDescriptor? {
+        let configuration = parameters.configuration
         let validation = configuration.validation
         var volumes: [String: VolumeDescriptor] = [:]
         for (key, text) in [("raw", configuration.raw), ("label", configuration.label),
@@ -92,7 +109,7 @@ public struct TrainStage: StageKind {
             (label.shape != raw.shape, "the label has shape \(label.shape), the raw image \(raw.shape): they must match", "label"),
             (validationLabel.shape != validationRaw.shape,
              "the validation label has shape \(validationLabel.shape), its raw image \(validationRaw.shape): they must match", "validation"),
-            (!Self.region(configuration.trainRegion, fitsIn: raw.shape), "trainRegion \(configuration.trainRegion ?? "") is not inside the raw image of shape \(raw.shape)", "trainRegion"),
+            (!Self.region(configuration.trainRegion, fitsIn: raw.shape), "train_region \(configuration.trainRegion ?? "") is not inside the raw image of shape \(raw.shape)", "train_region"),
             (!Self.region(validation?.region, fitsIn: validationRaw.shape),
              "validation region \(validation?.region ?? "") is not inside the validation image of shape \(validationRaw.shape)", "validation"),
         ]
@@ -109,8 +126,8 @@ public struct TrainStage: StageKind {
         return Box(shape: shape).contains(box)
     }
 
-    public func makeImplementation(_ configuration: TrainingConfiguration, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        Trainer(configuration: configuration)
+    public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
+        Trainer(configuration: parameters.configuration)
     }
 }
 

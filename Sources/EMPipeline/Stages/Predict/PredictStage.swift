@@ -76,7 +76,7 @@ public struct PredictStage: StageKind {
                                 parameter: Self.model.name)
                     return nil
                 }
-                configuration = training.network
+                configuration = training.configuration.network
             case let .directory(path):
                 configuration = try CheckpointFile.configuration(of: URL(fileURLWithPath: path))
             }
@@ -125,7 +125,7 @@ public struct PredictStage: StageKind {
             guard let training = pipeline.stage(name)?.parameters(of: TrainStage.self) else {
                 preconditionFailure("model '\(name)' was validated as a train stage")
             }
-            return TrainStage.checkpoint(training)
+            return TrainStage.checkpoint(training.configuration)
         }
     }
 

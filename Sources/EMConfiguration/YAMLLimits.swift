@@ -7,24 +7,25 @@ import Yams
 /// they name, so a few lines of nested aliases grow to gigabytes. Pipeline and training files
 /// need neither: the limits are far above any real file and turn such input into an error
 /// that names the line.
-enum YAMLLimits {
+public enum YAMLLimits {
     /// Deepest nesting of mappings and sequences accepted.
-    static let maximumDepth = 64
+    public static let maximumDepth = 64
     /// Most alias references (`*name`) accepted.
-    static let maximumAliases = 256
+    public static let maximumAliases = 256
     /// Largest file accepted, in bytes.
-    static let maximumBytes = 4 << 20
+    public static let maximumBytes = 4 << 20
 
     /// Input over one of the limits.
-    struct Exceeded: Error, CustomStringConvertible {
+    public struct Exceeded: Error, CustomStringConvertible {
         /// 1-based line where the limit was passed.
-        var line: Int
-        var message: String
-        var description: String { message }
+        public var line: Int
+        /// Which limit, and by how much.
+        public var message: String
+        public var description: String { message }
     }
 
     /// Checks `text` against the limits, then composes it.
-    static func compose(yaml text: String) throws -> Node? {
+    public static func compose(yaml text: String) throws -> Node? {
         try check(text)
         return try Yams.compose(yaml: text)
     }

@@ -6,9 +6,20 @@ import Yams
 /// Reads a training configuration from YAML (a file for `emflow train`, or the mapping of a
 /// pipeline's train stage) with errors that name the file, line and key: unknown keys (with
 /// the closest known one), wrong types, missing keys and invalid values.
+///
+/// Keys are snake_case, as in pipeline files (`patch_shape`, `network: {base_width: 8}`); the
+/// older camelCase keys (`patchShape`) are still read, each reported in `Reading.deprecations`.
 public enum TrainingConfigurationReader {
+    /// A configuration read, and the deprecated keys it was written with.
+    public struct Reading: Sendable {
+        /// The validated configuration.
+        public let configuration: TrainingConfiguration
+        /// One note per camelCase key (file, line, key and its snake_case spelling).
+        public let deprecations: [Problem]
+    }
+
     /// An error in a configuration.
-    public struct Problem: Error, CustomStringConvertible {
+    public struct Problem: Error, CustomStringConvertible, Sendable {
         /// The file.
         public let file: String
         /// The line (1-based), when known.
@@ -23,7 +34,7 @@ public enum TrainingConfigurationReader {
     }
 
     /// Parses, checks keys, decodes and validates the configuration file at `path`.
-    public static func load(_ path: String) throws -> TrainingConfiguration {
+    public static func load(_ path: String) throws -> Reading {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -55,16 +66,18 @@ public enum TrainingConfigurationReader {
     /// Checks keys, decodes and validates the configuration mapping `root` (its marks give the
     /// lines of `file`); validation problems of the whole configuration are reported at
     /// `root`'s line.
-    public static func read(_ root: Node, file: String) throws -> TrainingConfiguration {
+    public static func read(_ root: Node, file: String) throws -> Reading {
         guard root.mapping != nil else {
             throw Problem(file: file, line: root.mark?.line, key: "", message: "a training configuration is a mapping of keys to values")
         }
         try checkKeys(root, section: "", file: file)
+        var deprecations: [Problem] = []
+        let decoderRoot = decoderKeys(root, path: "", file: file, deprecations: &deprecations)
         let configuration: TrainingConfiguration
         do {
-            configuration = try YAMLDecoder().decode(TrainingConfiguration.self, from: try Yams.serialize(node: root))
+            configuration = try YAMLDecoder().decode(TrainingConfiguration.self, from: try Yams.serialize(node: decoderRoot))
         } catch let error as DecodingError {
-            throw describe(error, root: root, file: file)
+            throw describe(error, root: decoderRoot, file: file)
         } catch let problem as Problem {
             throw problem
         } catch {
@@ -75,20 +88,50 @@ public enum TrainingConfigurationReader {
         } catch {
             throw Problem(file: file, line: root.mark?.line, key: "", message: "\(error)")
         }
-        return configuration
+        return Reading(configuration: configuration, deprecations: deprecations)
     }
 
-    /// Refuses keys a section does not know, with their line and the closest known key.
+    /// Refuses keys a section does not know (in either spelling), with their line and the
+    /// closest known key in snake_case.
     static func checkKeys(_ node: Node, section: String, file: String) throws {
         guard let mapping = node.mapping, let known = TrainingConfiguration.sectionKeys[section] else { return }
         for (key, value) in mapping {
             let name = key.scalar?.string ?? "?"
-            guard known.contains(name) else {
+            let decoderName = KeyStyle.camel(name)
+            guard known.contains(decoderName) else {
                 let place = section.isEmpty ? "at the top level" : "in '\(section)'"
                 throw Problem(file: file, line: key.mark?.line, key: section.isEmpty ? name : section + "." + name,
-                              message: "unknown key '\(name)' \(place)\(Suggestions.hint(for: name, among: known.sorted()))")
+                              message: "unknown key '\(name)' \(place)\(Suggestions.hint(for: name, among: known.map(KeyStyle.snake).sorted()))")
             }
-            if section.isEmpty { try checkKeys(value, section: name, file: file) }
+            if section.isEmpty { try checkKeys(value, section: KeyStyle.snake(decoderName), file: file) }
+        }
+    }
+
+    /// `node` with every key spelt as the decoders spell it (camelCase), marks kept; each key
+    /// written in camelCase adds a deprecation. The entries of `layer_widths` are layer names,
+    /// not keys, and are left as they are.
+    static func decoderKeys(_ node: Node, path: String, file: String, deprecations: inout [Problem]) -> Node {
+        switch node {
+        case let .mapping(mapping):
+            var pairs: [(Node, Node)] = []
+            for (key, value) in mapping {
+                guard var scalar = key.scalar else { pairs.append((key, value)); continue }
+                let written = scalar.string, snake = KeyStyle.snake(written)
+                let keyPath = path.isEmpty ? snake : path + "." + snake
+                if KeyStyle.isCamelCase(written) {
+                    deprecations.append(Problem(file: file, line: key.mark?.line, key: keyPath,
+                                                message: "'\(written)' is the older camelCase spelling: write '\(snake)' (camelCase keys are still read, but deprecated)"))
+                }
+                scalar.string = KeyStyle.camel(snake)
+                let inner = scalar.string == "layerWidths" ? value : decoderKeys(value, path: keyPath, file: file, deprecations: &deprecations)
+                pairs.append((.scalar(scalar), inner))
+            }
+            return .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark))
+        case let .sequence(sequence):
+            return .sequence(Node.Sequence(sequence.map { decoderKeys($0, path: path, file: file, deprecations: &deprecations) },
+                                           sequence.tag, sequence.style, sequence.mark))
+        case .scalar:
+            return node
         }
     }
 
@@ -104,12 +147,12 @@ public enum TrainingConfigurationReader {
                 } else { break }
                 line = node.mark?.line ?? line
             }
-            let name = path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            let name = path.map { $0.intValue.map { "[\($0)]" } ?? KeyStyle.snake($0.stringValue) }.joined(separator: ".")
             return Problem(file: file, line: line, key: name, message: name.isEmpty ? message : "'\(name)': \(message)")
         }
         switch error {
         case let .keyNotFound(key, context):
-            return located(context.codingPath, "missing key '\(key.stringValue)'")
+            return located(context.codingPath, "missing key '\(KeyStyle.snake(key.stringValue))'")
         case let .typeMismatch(type, context):
             return located(context.codingPath, "expected \(type): \(context.debugDescription)")
         case let .valueNotFound(type, context):
