@@ -205,6 +205,7 @@ _emflow_convert() {
         return
         ;;
     '--codec')
+        __emflow_add_completions -W 'raw'$'\n''zstd'$'\n''gzip'$'\n''zlib'$'\n''blosc-lz4'$'\n''blosc-zstd'
         return
         ;;
     '--level')
@@ -244,6 +245,7 @@ _emflow_generate() {
         return
         ;;
     '--codec')
+        __emflow_add_completions -W 'raw'$'\n''zstd'$'\n''gzip'$'\n''zlib'$'\n''blosc-lz4'$'\n''blosc-zstd'
         return
         ;;
     esac

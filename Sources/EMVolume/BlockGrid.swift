@@ -9,7 +9,8 @@ public enum EdgeFit: String, Codable, Sendable, CaseIterable {
     case shrink
 }
 
-/// One block of a `BlockGrid`: the box it writes and the larger box it reads.
+/// One block of a `BlockGrid`: the box it writes. (What a stage reads around it, its halo, is
+/// the stage's own: `StageImplementation.inputBox(for:input:)`.)
 public struct Block: Hashable, Codable, Sendable {
     /// Position of the block in the grid's row-major (z, y, x) order.
     public var id: Int
@@ -17,19 +18,14 @@ public struct Block: Hashable, Codable, Sendable {
     public var gridIndex: Coordinate
     /// Voxels this block produces.
     public var writeBox: Box
-    /// Voxels this block needs as input: the write box grown by the halo.
-    public var readBox: Box
 }
 
-/// Tiles a region with write boxes of a fixed shape; each block reads its write box grown by a
-/// halo (context for a network's receptive field).
+/// Tiles a region with write boxes of a fixed shape.
 public struct BlockGrid: Hashable, Codable, Sendable {
     /// The region the write boxes cover.
     public let region: Box
     /// Shape of a (full) write box.
     public let blockShape: Coordinate
-    /// Context added on both sides of each write box to form the read box.
-    public let halo: Coordinate
     /// Treatment of blocks at the end of the region.
     public let fit: EdgeFit
     /// Number of blocks along each axis.
@@ -37,19 +33,15 @@ public struct BlockGrid: Hashable, Codable, Sendable {
 
     /// Creates a grid over `region`.
     ///
-    /// - Throws: `GeometryError.invalid` when the block shape is not positive, the halo is
-    ///   negative or the region is empty.
-    public init(region: Box, blockShape: Coordinate, halo: Coordinate = .zero, fit: EdgeFit = .shrink) throws {
+    /// - Throws: `GeometryError.invalid` when the block shape is not positive or the region is
+    ///   empty.
+    public init(region: Box, blockShape: Coordinate, fit: EdgeFit = .shrink) throws {
         guard !region.isEmpty else { throw GeometryError.invalid("block grid region \(region) is empty") }
         guard Coordinate.all(blockShape, .zero, >) else {
             throw GeometryError.invalid("block shape \(blockShape) must be positive on every axis")
         }
-        guard Coordinate.all(halo, .zero, >=) else {
-            throw GeometryError.invalid("halo \(halo) must not be negative")
-        }
         self.region = region
         self.blockShape = blockShape
-        self.halo = halo
         self.fit = fit
         switch fit {
         case .valid:
@@ -71,7 +63,7 @@ public struct BlockGrid: Hashable, Codable, Sendable {
             write = Box(begin: begin, end: Coordinate.minimum(write.end, region.end))
         }
         let id = (index.z * gridShape.y + index.y) * gridShape.x + index.x
-        return Block(id: id, gridIndex: index, writeBox: write, readBox: write.grown(by: halo))
+        return Block(id: id, gridIndex: index, writeBox: write)
     }
 
     /// The block with a given id (row-major order).

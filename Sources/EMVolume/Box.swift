@@ -41,6 +41,11 @@ public struct Box: Hashable, Codable, Sendable, CustomStringConvertible {
         return result.isEmpty ? nil : result
     }
 
+    /// The smallest box holding both boxes.
+    public func union(_ other: Box) -> Box {
+        Box(begin: Coordinate.minimum(offset, other.offset), end: Coordinate.maximum(end, other.end))
+    }
+
     /// True when `other` lies entirely inside this box (an empty box is inside every box).
     public func contains(_ other: Box) -> Bool {
         if other.isEmpty { return true }

@@ -43,7 +43,7 @@ struct StorageBench: ParsableCommand {
     var scratch: String
 
     @Option(help: "Chunk shape z,y,x of the outputs.")
-    var chunks: String = "64,256,256"
+    var chunks = Coordinate(64, 256, 256)
 
     @Option(name: .customLong("zstd-level"), help: "zstd level of the Zarr output.") var zstdLevel: Int = 3
     @Option(name: .customLong("gzip-level"), help: "gzip level of the HDF5 output.") var gzipLevel: Int = 4
@@ -55,7 +55,7 @@ struct StorageBench: ParsableCommand {
         let readStart = Date()
         try bytes.withUnsafeMutableBytes { try source.readBytes(m.bounds, into: $0, outside: .error) }
         let inputSeconds = Date().timeIntervalSince(readStart)
-        let chunkShape = Coordinate.minimum(try Coordinate.parse(chunks, what: "--chunks"), m.shape)
+        let chunkShape = Coordinate.minimum(chunks, m.shape)
         let cases: [(name: String, address: StoreAddress, codec: Codec)] = [
             ("zarr-zstd", StoreAddress(format: .zarr, path: scratch + "/bench.zarr", key: "raw"), .zstd(level: zstdLevel)),
             ("hdf5-gzip", StoreAddress(format: .hdf5, path: scratch + "/bench.h5", key: "raw"), .gzip(level: gzipLevel)),
@@ -165,7 +165,7 @@ struct PredictBench: ParsableCommand {
     var model: String
 
     @Option(name: .customLong("block-shape"), help: "Block shape z,y,x (the pipeline's execution.block_shape).")
-    var blockShape: String
+    var blockShape: Coordinate
 
     @Option(help: "Blocks to predict.")
     var blocks: Int = 8
@@ -177,10 +177,9 @@ struct PredictBench: ParsableCommand {
     var threads: Int?
 
     func run() throws {
-        let shape = try Coordinate.parse(blockShape, what: "--block-shape")
-        let result = try PredictionBenchmark.run(checkpoint: URL(fileURLWithPath: model), blockShape: shape, blocks: blocks,
+        let result = try PredictionBenchmark.run(checkpoint: URL(fileURLWithPath: model), blockShape: blockShape, blocks: blocks,
                                                  workers: workers, threads: threads)
-        let report: [String: Any] = ["tool": "emflow", "block_shape": shape.components, "input_shape": result.inputShape.components,
+        let report: [String: Any] = ["tool": "emflow", "block_shape": blockShape.components, "input_shape": result.inputShape.components,
                                      "blocks": result.blocks, "workers": workers, "threads": threads ?? 0, "seconds": result.seconds,
                                      "voxels_per_s": result.voxelsPerSecond]
         try printJSON(report)
@@ -208,7 +207,7 @@ struct ModelsBench: ParsableCommand {
     var checkpoints: [String]
 
     @Option(help: ArgumentHelp("Input patch z,y,x (default: the first network's input for a 16x128x128 output).", valueName: "z,y,x"))
-    var patch: String?
+    var patch: Coordinate?
 
     @Option(help: "Timed rounds (each network runs once per round; the median is reported).")
     var rounds: Int = 7
@@ -235,7 +234,7 @@ struct ModelsBench: ParsableCommand {
             }
         }
         let first = networks[0].network.configuration
-        let size = try patch.map { try Coordinate.parse($0, what: "--patch") } ?? first.inputSize(forOutput: Coordinate(16, 128, 128))
+        let size = try patch ?? first.inputSize(forOutput: Coordinate(16, 128, 128))
         let shape = TensorShape(batch: 1, channels: first.inputChannels, spatial: size)
         for (path, network) in networks {
             do {

@@ -28,7 +28,7 @@ struct CompactCommand: ParsableCommand {
     var output: String
 
     @Option(help: ArgumentHelp("Input patch z,y,x for FLOPs and timing (default: the input giving a 16x128x128 output).", valueName: "z,y,x"))
-    var patch: String?
+    var patch: Coordinate?
 
     @Option(help: "Forward passes to time on each network, interleaved (0: no timing).")
     var time: Int = 0
@@ -43,8 +43,7 @@ struct CompactCommand: ParsableCommand {
         do {
             let network = try UNet(checkpoint: URL(fileURLWithPath: checkpoint), threads: threads)
             let (compacted, report) = try Compaction.compact(network, threads: threads)
-            let size = try patch.map { try Coordinate.parse($0, what: "--patch") }
-                ?? network.configuration.inputSize(forOutput: Coordinate(16, 128, 128))
+            let size = try patch ?? network.configuration.inputSize(forOutput: Coordinate(16, 128, 128))
             let shape = TensorShape(batch: 1, channels: network.configuration.inputChannels, spatial: size)
             let before = try network.convolutionFLOPs(for: shape), after = try compacted.convolutionFLOPs(for: shape)
             let directory = URL(fileURLWithPath: output)

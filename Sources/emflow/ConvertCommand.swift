@@ -33,10 +33,11 @@ struct ConvertCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Output chunk shape z,y,x (default: the input's chunks, capped at 64,256,256; TIFF is always written in whole sections).")
-    var chunks: String?
+    var chunks: Coordinate?
 
-    @Option(help: "Output codec: \(Codec.commandLineNames.joined(separator: ", ")) (default: zstd for Zarr, gzip for HDF5, raw for TIFF, so that h5py, tifffile and ImageJ open the output without plugins).")
-    var codec: String?
+    @Option(help: "Output codec: \(Codec.commandLineNames.joined(separator: ", ")) (default: zstd for Zarr, gzip for HDF5, raw for TIFF, so that h5py, tifffile and ImageJ open the output without plugins).",
+            completion: CodecName.completion, transform: CodecName.named)
+    var codec: CodecName?
 
     @Option(help: "Codec level (zstd 1-22, gzip/zlib 1-9, blosc 1-9).")
     var level: Int?
@@ -82,15 +83,14 @@ struct ConvertCommand: ParsableCommand {
         guard m.bounds.contains(region) else {
             throw StorageError.outsideVolume(address: "--roi \(roi ?? "")", box: region.description, shape: m.shape.description)
         }
-        var chunkShape = try chunks.map { try Coordinate.parse($0, what: "--chunks") }
-            ?? Coordinate.minimum(m.chunkShape, Coordinate(64, 256, 256))
+        var chunkShape = chunks ?? Coordinate.minimum(m.chunkShape, Coordinate(64, 256, 256))
         guard Coordinate.all(chunkShape, .zero, >) else { throw ValidationError("--chunks must be positive on every axis (got \(chunkShape))") }
         chunkShape = Coordinate.minimum(chunkShape, region.shape)
         // TIFF is written in whole sections: a tile narrower than a section could never be stored.
         if destinationAddress.format == .tiff { chunkShape = Coordinate(1, region.shape.y, region.shape.x) }
         let spec = VolumeSpec(shape: region.shape, dataType: m.dataType, chunkShape: chunkShape, voxelSize: m.voxelSize,
                               origin: m.voxelSize.world(region.offset, origin: m.origin),
-                              codec: try Codec.parse(codec ?? Self.defaultCodec(for: destinationAddress.format), level: level), fillValue: m.fillValue)
+                              codec: try (codec ?? CodecName(Self.defaultCodec(for: destinationAddress.format))).codec(level: level), fillValue: m.fillValue)
 
         let lock = try OutputLock.acquire(destinationAddress)
         defer { withExtendedLifetime(lock) {} }

@@ -27,7 +27,7 @@ struct GenerateCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Volume shape z,y,x in voxels.")
-    var shape: String = "32,256,256"
+    var shape = Coordinate(32, 256, 256)
 
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
@@ -36,10 +36,10 @@ struct GenerateCommand: ParsableCommand {
     var voxelSize: String = "40,4,4"
 
     @Option(help: "Chunk shape z,y,x.")
-    var chunks: String = "16,256,256"
+    var chunks = Coordinate(16, 256, 256)
 
-    @Option(help: "Codec: \(Codec.commandLineNames.joined(separator: ", ")).")
-    var codec: String = "zstd"
+    @Option(help: "Chunk codec: \(Codec.commandLineNames.joined(separator: ", ")) (default: zstd; HDF5 writes gzip for zstd).", completion: CodecName.completion, transform: CodecName.named)
+    var codec = CodecName("zstd")
 
     @Flag(help: "Skip the label volumes (raw only).")
     var rawOnly = false
@@ -48,14 +48,14 @@ struct GenerateCommand: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        let volumeShape = try Coordinate.parse(shape, what: "--shape")
+        let volumeShape = shape
         guard Coordinate.all(volumeShape, .zero, >) else { throw ValidationError("--shape must be positive (got \(volumeShape))") }
         let sizes = voxelSize.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard sizes.count == 3, sizes.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--voxel-size must be three positive numbers z,y,x in nm (got '\(voxelSize)')")
         }
         let voxel = VoxelSize(sizes[0], sizes[1], sizes[2])
-        let chunkShape = Coordinate.minimum(try Coordinate.parse(chunks, what: "--chunks"), volumeShape)
+        let chunkShape = Coordinate.minimum(chunks, volumeShape)
         let lower = output.lowercased()
         let isHDF5 = [".h5", ".hdf5", ".hdf"].contains { lower.hasSuffix($0) }
         func address(_ key: String) -> StoreAddress {
@@ -65,7 +65,7 @@ struct GenerateCommand: ParsableCommand {
             throw ValidationError("OUT must end in .zarr or .h5 (got '\(output)')")
         }
         let spec = VolumeSpec(shape: volumeShape, dataType: .uint8, chunkShape: chunkShape, voxelSize: voxel,
-                              codec: try Codec.parse(isHDF5 && codec == "zstd" ? "gzip" : codec))
+                              codec: try (isHDF5 && codec.name == "zstd" ? CodecName("gzip") : codec).codec())
         let labels: [(name: String, mask: KeyPath<SyntheticLabels, Volume<UInt8>>)] =
             rawOnly ? [] : [("synapse", \.synapse), ("mitochondria", \.mitochondria), ("membrane", \.membrane)]
         let keys = ["volumes/raw"] + labels.map { "volumes/labels/\($0.name)" }

@@ -15,11 +15,11 @@ struct WorkerCommand: ParsableCommand {
     var task: String
 
     @Option(help: ArgumentHelp("This worker's shard, INDEX/COUNT (e.g. $SLURM_ARRAY_TASK_ID/4).", valueName: "i/n"))
-    var shard: String
+    var shard: BlockShard
 
     func run() throws {
         try runReporting("worker") {
-            try ClusterRun.runWorker(taskPath: task, shard: try BlockShard.parse(shard), options: RunOptions(version: EMFlowVersion.current))
+            try ClusterRun.runWorker(taskPath: task, shard: shard, options: RunOptions(version: EMFlowVersion.current))
         }
     }
 }

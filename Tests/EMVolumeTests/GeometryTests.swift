@@ -39,15 +39,13 @@ struct GeometryTests {
 
 @Suite("BlockGrid")
 struct BlockGridTests {
-    /// Every voxel of the region is written by exactly one block (shrink and overhang), and
-    /// read boxes are write boxes grown by the halo.
+    /// Every voxel of the region is written by exactly one block (shrink and overhang).
     @Test(arguments: [EdgeFit.shrink, .overhang, .valid])
     func tiling(fit: EdgeFit) throws {
         let region = Box(offset: Coordinate(2, 3, 1), shape: Coordinate(7, 10, 9))
-        let grid = try BlockGrid(region: region, blockShape: Coordinate(3, 4, 4), halo: Coordinate(1, 2, 2), fit: fit)
+        let grid = try BlockGrid(region: region, blockShape: Coordinate(3, 4, 4), fit: fit)
         var cover = [Int](repeating: 0, count: region.voxelCount)
         for block in grid.blocks {
-            #expect(block.readBox == block.writeBox.grown(by: Coordinate(1, 2, 2)))
             #expect(grid.block(id: block.id) == block)
             if fit != .overhang { #expect(region.contains(block.writeBox)) }
             guard let inside = block.writeBox.intersection(region) else { continue }
@@ -74,7 +72,7 @@ struct BlockGridTests {
     @Test func rejectsBadShapes() {
         let region = Box(shape: Coordinate(4, 4, 4))
         #expect(throws: GeometryError.self) { try BlockGrid(region: region, blockShape: Coordinate(0, 2, 2)) }
-        #expect(throws: GeometryError.self) { try BlockGrid(region: region, blockShape: Coordinate(2, 2, 2), halo: Coordinate(-1, 0, 0)) }
+        #expect(throws: GeometryError.self) { try BlockGrid(region: Box(shape: Coordinate(0, 4, 4)), blockShape: Coordinate(2, 2, 2)) }
     }
 }
 

@@ -1,36 +1,23 @@
 import EMVolume
 
 extension UNet {
-    /// Logits for every voxel of `region` of `data`, predicted block by block, each block
-    /// producing `blockOutput` voxels or fewer at the end and read with
-    /// `UNetConfiguration.readBox(forOutput:in:)` in the data's box: with same padding the
-    /// network pads at the data's faces itself, as on training patches.
+    /// Logits for every voxel of `region` of `data`, predicted block by block in the crop mode
+    /// of `TileLayout` over the data's box (as the predict stage does): each block produces
+    /// `blockOutput` voxels (fewer where the region is smaller), with same padding the network
+    /// pads at the data's faces itself, as on training patches.
     ///
     /// - Returns: the logits over `region` (first output channel).
     public func predictLogits(_ data: TrainingVolume, region: Box, blockOutput: Coordinate) throws -> Volume<Float> {
-        let inputShape = try configuration.inputSize(forOutput: Coordinate.minimum(blockOutput, region.shape))
-        let step = inputShape - halo * 2
+        // A block output the network accepts: its input size minus the context on both sides.
+        let step = try configuration.inputSize(forOutput: Coordinate.minimum(blockOutput, region.shape)) - halo * 2
+        let layout = TileLayout(configuration: configuration, bounds: data.raw.box)
         var logits = Volume<Float>(box: region)
-        var origins: [[Int]] = [[], [], []]
-        for axis in 0..<3 {
-            var start = region.offset[axis]
-            while true {
-                origins[axis].append(min(start, max(region.end[axis] - step[axis], region.offset[axis])))
-                start += step[axis]
-                if start >= region.end[axis] { break }
-            }
-        }
-        for z in origins[0] {
-            for y in origins[1] {
-                for x in origins[2] {
-                    let core = Box(offset: Coordinate(z, y, x), shape: step)
-                    let input = data.patch(try configuration.readBox(forOutput: core, in: data.raw.box)).raw
-                    let output = try forward(Tensor(volume: input), training: false)
-                    var block = output.volume(batch: 0, channel: 0)
-                    block.box = outputBox(forInput: input.box, outputShape: block.shape)
-                    logits.paste(block.cropped(to: core))
-                }
-            }
+        for core in layout.blocks(covering: region, blockOutput: step) {
+            let input = data.patch(try layout.readBox(forOutput: core)).raw
+            let output = try forward(Tensor(volume: input), training: false)
+            var block = output.volume(batch: 0, channel: 0)
+            block.box = outputBox(forInput: input.box, outputShape: block.shape)
+            logits.paste(block.cropped(to: core))
         }
         return logits
     }

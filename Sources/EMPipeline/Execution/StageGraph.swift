@@ -59,10 +59,3 @@ final class StageGraph {
         return component
     }
 }
-
-extension Box {
-    /// The smallest box holding both boxes.
-    func union(_ other: Box) -> Box {
-        Box(begin: Coordinate.minimum(offset, other.offset), end: Coordinate.maximum(end, other.end))
-    }
-}
