@@ -3,8 +3,9 @@ import EMVolume
 
 /// OME-Zarr `multiscales` metadata on the group that holds an array: version 0.4 (attributes
 /// `multiscales`, used with Zarr v2) and 0.5 (attributes `ome.multiscales`, Zarr v3). emflow
-/// reads the voxel size and origin of one dataset from it and writes one multiscale entry
-/// per array (a single scale level: the array itself), so napari and neuroglancer place it.
+/// reads the voxel size and origin of one dataset from it and writes one multiscale entry per
+/// array it creates (a single scale level: the array itself) or per pyramid it builds (every
+/// level), so napari and neuroglancer place them.
 enum OMEMultiscales {
     /// Nanometres per unit for the OME-NGFF space units emflow understands.
     private static let nanometresPerUnit: [String: Double] = [
@@ -78,43 +79,78 @@ enum OMEMultiscales {
     /// 0.4 under `multiscales` for Zarr v2, 0.5 under `ome` for Zarr v3. Other attributes and
     /// other arrays' entries are kept.
     static func updating(_ attributes: JSONObject, arrayName: String, voxelSize: VoxelSize, origin: WorldPoint, zarrVersion: Int) -> JSONObject {
+        updating(attributes, name: arrayName, levels: [ScaleLevel(path: arrayName, voxelSize: voxelSize, origin: origin)], zarrVersion: zarrVersion)
+    }
+
+    /// Group attributes with one multiscale entry called `name` listing `levels`, finest
+    /// first; entries listing any of the levels' arrays are replaced, everything else is kept.
+    static func updating(_ attributes: JSONObject, name: String, levels: [ScaleLevel], zarrVersion: Int) -> JSONObject {
         var entry: [(String, JSONValue)] = []
         if zarrVersion == 2 { entry.append(("version", .string("0.4"))) }
         entry += [
-            ("name", .string(arrayName)),
+            ("name", .string(name)),
             ("axes", .array(["z", "y", "x"].map { name in
                 .object(JSONObject([("name", .string(name)), ("type", .string("space")), ("unit", .string("nanometer"))]))
             })),
-            ("datasets", .array([.object(JSONObject([
-                ("path", .string(arrayName)),
+            ("datasets", .array(levels.map { level in .object(JSONObject([
+                ("path", .string(level.path)),
                 ("coordinateTransformations", .array([
-                    .object(JSONObject([("type", .string("scale")), ("scale", JSONValue(voxelSize.components))])),
-                    .object(JSONObject([("type", .string("translation")), ("translation", JSONValue(origin.components))])),
+                    .object(JSONObject([("type", .string("scale")), ("scale", JSONValue(level.voxelSize.components))])),
+                    .object(JSONObject([("type", .string("translation")), ("translation", JSONValue(level.origin.components))])),
                 ])),
-            ]))])),
+            ])) })),
         ]
+        let paths = Set(levels.map(\.path))
         var result = attributes
         if zarrVersion == 2 {
-            result["multiscales"] = .array(otherEntries(attributes["multiscales"], arrayName) + [.object(JSONObject(entry))])
+            result["multiscales"] = .array(otherEntries(attributes["multiscales"], paths) + [.object(JSONObject(entry))])
         } else {
             var ome: JSONObject
             if case let .object(existing)? = attributes["ome"] { ome = existing } else { ome = JSONObject() }
             ome["version"] = .string("0.5")
-            ome["multiscales"] = .array(otherEntries(ome["multiscales"], arrayName) + [.object(JSONObject(entry))])
+            ome["multiscales"] = .array(otherEntries(ome["multiscales"], paths) + [.object(JSONObject(entry))])
             result["ome"] = .object(ome)
         }
         return result
     }
 
-    /// The multiscale entries of a list that do not list `arrayName` as a dataset.
-    private static func otherEntries(_ list: JSONValue?, _ arrayName: String) -> [JSONValue] {
+    /// The multiscale entries of a list that list none of `paths` as a dataset.
+    private static func otherEntries(_ list: JSONValue?, _ paths: Set<String>) -> [JSONValue] {
         guard case let .array(entries)? = list else { return [] }
         return entries.filter { entry in
             guard case let .object(object) = entry, case let .array(datasets)? = object["datasets"] else { return true }
             return !datasets.contains { dataset in
-                if case let .object(d) = dataset, case let .string(path)? = d["path"] { return path == arrayName }
+                if case let .object(d) = dataset, case let .string(path)? = d["path"] { return paths.contains(path) }
                 return false
             }
         }
+    }
+}
+
+/// One level of a multiscale pyramid: the array's path in its group and where its voxels lie.
+public struct ScaleLevel: Hashable, Sendable {
+    /// The array's name in the group (e.g. `0`, `1`, ...).
+    public var path: String
+    /// Nanometres per voxel at this level.
+    public var voxelSize: VoxelSize
+    /// World position (nm) of the centre of the level's voxel (0, 0, 0).
+    public var origin: WorldPoint
+
+    /// Creates a level.
+    public init(path: String, voxelSize: VoxelSize, origin: WorldPoint) {
+        self.path = path
+        self.voxelSize = voxelSize
+        self.origin = origin
+    }
+}
+
+extension ZarrStore {
+    /// Describes the arrays `levels` of the Zarr group at `group` as one OME-Zarr multiscale
+    /// pyramid called `name` (0.4 for a v2 group, 0.5 for v3), finest level first, so that
+    /// neuroglancer and napari show them as the scales of one image.
+    public static func writeMultiscales(group: String, name: String, levels: [ScaleLevel], zarrVersion: Int) throws {
+        let attributes = try ZarrHierarchy.attributes(at: group, version: zarrVersion)
+        try ZarrHierarchy.setGroupAttributes(OMEMultiscales.updating(attributes, name: name, levels: levels, zarrVersion: zarrVersion),
+                                             at: group, version: zarrVersion)
     }
 }

@@ -133,6 +133,43 @@ public struct WriteStage: StageKind {
     }
 }
 
+extension WriteStage {
+    /// The volume a `.storedVolume` parameter names: the output of the write stage it names
+    /// (`check.references[parameter]`) or an existing store; nil once the reason is recorded.
+    static func describeStored(_ reference: VolumeReference, parameter: String, _ check: inout StageCheck) -> VolumeDescriptor? {
+        switch reference {
+        case .stage:
+            guard let writer = check.references[parameter] else { return nil }
+            guard writer.parameters(of: WriteStage.self) != nil, let output = writer.output else {
+                check.error("stage '\(writer.name)' is a \(writer.kind.name) stage; \(parameter) names a write stage or a store address", parameter: parameter)
+                return nil
+            }
+            return output
+        case let .store(address):
+            do {
+                return VolumeDescriptor(metadata: try Stores.open(address).metadata)
+            } catch {
+                check.error("missing input: cannot open '\(address)': \(error)", parameter: parameter)
+                return nil
+            }
+        }
+    }
+
+    /// The store a validated `.storedVolume` parameter reads: the output of the write stage it
+    /// names, or the store given.
+    static func storedAddress(_ reference: VolumeReference, in pipeline: Pipeline) -> StoreAddress {
+        switch reference {
+        case let .store(address):
+            return address
+        case let .stage(writer):
+            guard let written = pipeline.stage(writer)?.parameters(of: WriteStage.self)?.output else {
+                preconditionFailure("stage '\(writer)' was validated as a write stage")
+            }
+            return written
+        }
+    }
+}
+
 /// Writes blocks into a store created (or reopened) at the start of a run.
 final class Writer: BlockSink {
     let outputAddress: StoreAddress

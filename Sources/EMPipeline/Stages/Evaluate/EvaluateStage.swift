@@ -70,22 +70,8 @@ public struct EvaluateStage: StageKind {
         var described: [String: VolumeDescriptor] = [:]
         for role in [Self.prediction, Self.truth].map(\.name) + [Self.mask, Self.raw].map(\.name) {
             guard let volume = parameters.volumes[role] else { continue }
-            switch volume {
-            case .stage:
-                guard let writer = check.references[role] else { return nil }
-                guard writer.parameters(of: WriteStage.self) != nil, let output = writer.output else {
-                    check.error("stage '\(writer.name)' is a \(writer.kind.name) stage; \(role) names a write stage or a store address", parameter: role)
-                    return nil
-                }
-                described[role] = output
-            case let .store(address):
-                do {
-                    described[role] = VolumeDescriptor(metadata: try Stores.open(address).metadata)
-                } catch {
-                    check.error("missing input: cannot open '\(address)': \(error)", parameter: role)
-                    return nil
-                }
-            }
+            guard let descriptor = WriteStage.describeStored(volume, parameter: role, &check) else { return nil }
+            described[role] = descriptor
         }
         guard let prediction = described[Self.prediction.name], let truth = described[Self.truth.name] else { return nil }
         guard [.float32, .uint8, .uint16].contains(prediction.dataType) else {
@@ -108,16 +94,7 @@ public struct EvaluateStage: StageKind {
     }
 
     public func makeImplementation(_ parameters: Parameters, for stage: PipelineStage, in context: StageContext) throws -> StageImplementation {
-        let addresses = parameters.volumes.mapValues { volume -> StoreAddress in
-            switch volume {
-            case let .store(address): return address
-            case let .stage(writer):
-                guard let written = context.pipeline.stage(writer)?.parameters(of: WriteStage.self)?.output else {
-                    preconditionFailure("stage '\(writer)' was validated as a write stage")
-                }
-                return written
-            }
-        }
+        let addresses = parameters.volumes.mapValues { WriteStage.storedAddress($0, in: context.pipeline) }
         return Evaluation(addresses: addresses, options: parameters.options, name: parameters.name ?? stage.name, output: parameters.output)
     }
 
