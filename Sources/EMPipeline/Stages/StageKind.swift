@@ -153,7 +153,7 @@ public struct StageCheck {
 /// The stage kinds emflow knows.
 public enum StageKinds {
     /// Every stage kind, in the order of the pipeline reference.
-    public static let all: [any StageKind] = [ReadStage(), NormalizeStage(), ThresholdStage(), SmoothStage(), MaskStage(), ComponentsStage(), PredictStage(), WriteStage(), DetectStage(), EvaluateStage(), TrainStage()]
+    public static let all: [any StageKind] = [ReadStage(), NormalizeStage(), ThresholdStage(), SmoothStage(), MaskStage(), ComponentsStage(), PredictStage(), WriteStage(), DetectStage(), EvaluateStage(), DownsampleStage(), TrainStage()]
 
     /// The kind called `name`.
     public static func named(_ name: String) -> (any StageKind)? { all.first { $0.name == name } }
