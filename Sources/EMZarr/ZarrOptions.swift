@@ -15,13 +15,19 @@ public struct ZarrOptions: Hashable, Sendable {
     public var shardShape: Coordinate?
     /// Also write OME-Zarr multiscales on the parent group (0.4 for v2, 0.5 for v3).
     public var writeOMEMetadata: Bool
+    /// Names of files in the array's directory that an overwrite carries into the new array
+    /// (a pipeline's provenance: the replaced output stays recognisably its own, even when the
+    /// process is killed before it records the new run there).
+    public var keptFiles: [String]
 
     /// Creates options; see each property for its meaning.
-    public init(version: Int = 2, dimensionSeparator: String = "/", shardShape: Coordinate? = nil, writeOMEMetadata: Bool = true) {
+    public init(version: Int = 2, dimensionSeparator: String = "/", shardShape: Coordinate? = nil, writeOMEMetadata: Bool = true,
+                keptFiles: [String] = []) {
         self.version = version
         self.dimensionSeparator = dimensionSeparator
         self.shardShape = shardShape
         self.writeOMEMetadata = writeOMEMetadata
+        self.keptFiles = keptFiles
     }
 
     /// Checks the options against a chunk shape.

@@ -173,7 +173,7 @@ public final class ZarrStore: VolumeStore, Sendable {
             throw StorageError.badAddress(address: address.description, expected: "an array path without leading or trailing '/'")
         }
         let directory = nodeDirectory(address)
-        try clearForCreation(directory, overwrite: overwrite)
+        try clearForCreation(directory, overwrite: overwrite, keeping: options.keptFiles)
 
         let chunkShape = options.shardShape == nil ? Coordinate.minimum(spec.chunkShape, spec.shape) : spec.chunkShape
         let compressed = ChunkEncoding(byteOrder: .little, compressor: spec.codec, checksum: false)
@@ -209,7 +209,7 @@ public final class ZarrStore: VolumeStore, Sendable {
     /// process killed meanwhile leaves either the whole old node or none of it, never an array
     /// whose chunks are gone while its bookkeeping (done markers, journals) remains. What such
     /// a kill leaves (`.emflow-trash-NAME-*` beside the node) is removed by the next creation.
-    private static func clearForCreation(_ directory: String, overwrite: Bool) throws {
+    private static func clearForCreation(_ directory: String, overwrite: Bool, keeping kept: [String]) throws {
         let url = URL(fileURLWithPath: directory)
         let (parent, name) = (url.deletingLastPathComponent().path, url.lastPathComponent)
         let manager = FileManager.default
@@ -227,16 +227,23 @@ public final class ZarrStore: VolumeStore, Sendable {
             guard rename(directory, trash) == 0 else {
                 throw StorageError.unwritable(path: directory, reason: "cannot move the existing array aside (\(String(cString: strerror(errno))))")
             }
+            // The kept files move into the new directory one rename each: whole, or still in the trash.
+            let keptHere = kept.filter { manager.fileExists(atPath: trash + "/" + $0) }
+            if !keptHere.isEmpty {
+                try manager.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                for name in keptHere { _ = rename(trash + "/" + name, directory + "/" + name) }
+            }
             do { try manager.removeItem(atPath: trash) } catch {
                 throw StorageError.unwritable(path: directory, reason: "cannot remove the existing array, moved to \(trash) (\(error.localizedDescription))")
             }
         } else if let contents = try? manager.contentsOfDirectory(atPath: directory), !contents.isEmpty {
             // A creation killed before its metadata was renamed into place leaves only emflow's
-            // own temporary and bookkeeping files (`.emflow-*`), no data: those are cleared.
+            // own temporary and bookkeeping files (`.emflow-*`), no data: those are cleared, but
+            // for the files the caller keeps.
             guard contents.allSatisfy({ $0.hasPrefix(".emflow-") }) else {
                 throw StorageError.unwritable(path: directory, reason: "exists, holds files and is not a Zarr array; refusing to replace it")
             }
-            for leftover in contents { try? manager.removeItem(atPath: directory + "/" + leftover) }
+            for leftover in contents where !kept.contains(leftover) { try? manager.removeItem(atPath: directory + "/" + leftover) }
         }
     }
 

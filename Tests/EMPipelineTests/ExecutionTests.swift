@@ -167,6 +167,26 @@ struct ExecutionTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: output + "/labels/.emflow-done").count == 1)
     }
 
+    @Test("a run stopped right after its writer replaced the output (before the new provenance) leaves an output the next run redoes, not refuses")
+    func replacedOutputStaysEmflows() throws {
+        let directory = try TestEnvironment.temporaryDirectory("replaced-output")
+        let input = directory.path + "/in.zarr/raw"
+        try writeVolume(smoothField(Self.shape, seed: 4), to: input, chunks: Coordinate(7, 20, 18))
+        let output = directory.path + "/out.zarr"
+        let yaml = componentsPipeline(input: input, output: output, blockShape: Coordinate(7, 20, 18))
+        #expect(try run(yaml, in: directory).succeeded)
+        let expected = try readVolume(output + "/mask", as: UInt8.self)
+        // What a run with another threshold does first (the runner's openSinks), and then it is killed.
+        let changed = try PipelineLoader.load(file: try writePipeline(yaml.replacingOccurrences(of: "value: 0.55", with: "value: 0.7"), in: directory))
+        let save = try #require(changed.stage("save_mask"))
+        let context = StageContext(pipeline: changed, inputs: ["input": try #require(changed.stage("mask")?.output)])
+        let writer = try #require(try save.configured.makeImplementation(for: save, in: context) as? BlockSink)
+        try writer.open(resume: false, grid: try BlockGrid(region: Box(shape: Self.shape), blockShape: Coordinate(7, 20, 18)))
+        let again = try run(yaml, in: directory)
+        #expect(again.succeeded, "\(again)")
+        #expect(try readVolume(output + "/mask", as: UInt8.self) == expected)
+    }
+
     @Test("failed blocks are retried, reported, and redone by the next run; events and provenance are written")
     func failures() throws {
         let directory = try TestEnvironment.temporaryDirectory("failures")

@@ -129,7 +129,10 @@ public struct WriteStage: StageKind {
         let chunks = Self.chunkShape(parameters, blockShape: context.execution.blockShape, shape: input.shape)
         let spec = VolumeSpec(shape: output.shape, dataType: output.dataType, chunkShape: chunks, voxelSize: output.voxelSize,
                               origin: output.origin, codec: try Codec.parse(parameters.codecName, level: parameters.level))
-        return Writer(address: parameters.output, spec: spec, zarr: ZarrOptions(version: parameters.zarrVersion))
+        // The provenance survives the output's replacement, so that a run killed right after
+        // it never leaves an output the next run takes for someone else's.
+        let provenance = URL(fileURLWithPath: Stores.sidecarPath(for: parameters.output, name: Provenance.name)).lastPathComponent
+        return Writer(address: parameters.output, spec: spec, zarr: ZarrOptions(version: parameters.zarrVersion, keptFiles: [provenance]))
     }
 }
 
