@@ -173,13 +173,13 @@ _emflow() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    info|convert|generate|stages|validate|run|submit|status|cancel|worker|finalize|train|compact|evaluate|report|bench|help)
+    info|convert|generate|stages|validate|run|submit|status|cancel|worker|finalize|train|compact|evaluate|report|downsample|bench|help)
         # Offer subcommand argument completions
         "_emflow_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'info convert generate stages validate run submit status cancel worker finalize train compact evaluate report bench help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'info convert generate stages validate run submit status cancel worker finalize train compact evaluate report downsample bench help' -- "${cur}"))
         ;;
     esac
 }
@@ -480,6 +480,34 @@ _emflow_report() {
         return
         ;;
     '--title')
+        return
+        ;;
+    esac
+}
+
+_emflow_downsample() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--levels --factors --method --chunks --zarr-version)
+    __emflow_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--levels')
+        return
+        ;;
+    '--factors')
+        return
+        ;;
+    '--method')
+        __emflow_add_completions -W 'auto'$'\n''mean'$'\n''mode'
+        return
+        ;;
+    '--chunks')
+        return
+        ;;
+    '--zarr-version')
         return
         ;;
     esac

@@ -25,7 +25,7 @@ struct EMFlow: ParsableCommand {
             StagesCommand.self, ValidateCommand.self, RunCommand.self,
             SubmitCommand.self, StatusCommand.self, CancelCommand.self, WorkerCommand.self, FinalizeCommand.self,
             TrainCommand.self, CompactCommand.self, EvaluateCommand.self, ReportCommand.self,
-            BenchCommand.self,
+            DownsampleCommand.self, BenchCommand.self,
         ]
     )
 }
