@@ -12,8 +12,6 @@ extension Coordinate: ExpressibleByArgument {
         guard let value = try? Coordinate.parse(argument) else { return nil }
         self = value
     }
-
-    public var defaultValueDescription: String { description }
 }
 
 /// `INDEX/COUNT`, e.g. `2/4`.

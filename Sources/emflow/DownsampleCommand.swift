@@ -1,6 +1,6 @@
 import ArgumentParser
 import EMPipeline
-import EMProgress
+import EMStorage
 import EMVolume
 import Foundation
 
@@ -44,13 +44,10 @@ struct DownsampleCommand: ParsableCommand {
     @Option(name: .customLong("zarr-version"), help: "Zarr format: 2 (OME-Zarr 0.4) or 3 (OME-Zarr 0.5).")
     var zarrVersion = 2
 
-    /// The one-stage pipeline the options describe, its values quoted as JSON strings (which
-    /// YAML reads as they are).
+    /// The one-stage pipeline the options describe, its addresses quoted as JSON strings
+    /// (which YAML reads as they are).
     var pipelineYAML: String {
-        func quoted(_ text: String) -> String {
-            String(decoding: (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data("[\"\"]".utf8),
-                   as: UTF8.self).dropFirst().dropLast().description
-        }
+        func quoted(_ text: String) -> String { (try? JSONFiles.text(text)) ?? "\"\"" }
         var lines = ["stages:", "  pyramid:", "    kind: downsample", "    input: \(quoted(input))", "    output: \(quoted(output))",
                      "    levels: \(levels)", "    method: \(method.rawValue)", "    zarr_version: \(zarrVersion)"]
         if let factors { lines.append("    factors: \(factors)") }
